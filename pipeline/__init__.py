@@ -1,0 +1,1 @@
+"""Seatwatch: Atlassian seat usage pipeline."""

@@ -1,0 +1,161 @@
+"""The only place Seatwatch reads its configuration.
+
+Everything is read at run time through :func:`load_settings`, never at import time, so importing any module
+(Dagster loading definitions, tests) needs no credentials and no network.
+
+Environment (see ``../shared/docs/data-contract.md`` and the README):
+
+``ATLASSIAN_ORG_ID``               org id, or a comma-separated list; unset = embedded demo org
+``ATLASSIAN_API_KEY``              org API key (Bearer); ``ATLASSIAN_API_KEY__<ORG_ID>`` overrides per org
+``ATLASSIAN_API_BASE_URL``         API root, default ``https://api.atlassian.com/admin``
+``SEATWATCH_ACTIVITY_LAG_HOURS``   how far behind last-active data may be, default 24
+``SEATWATCH_DATA_DIR``             folder of the two DuckDB files, default ``./data``
+``SEATWATCH_LAST_ACTIVE_STRATEGY`` ``auto`` (default), ``bulk`` or ``per_user``
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.errors import ConfigurationError
+
+DEFAULT_API_BASE_URL = "https://api.atlassian.com/admin"
+LAST_ACTIVE_STRATEGIES = ("auto", "bulk", "per_user")
+
+
+class Secret:
+    """A string that never shows itself in ``repr``, ``str``, f-strings or logs.
+
+    Call :meth:`reveal` only where the value must go on the wire (the Authorization header).
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+@dataclass(frozen=True)
+class OrgCredentials:
+    org_id: str
+    api_key: Secret = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved configuration for one command or run."""
+
+    api_base_url: str
+    orgs: tuple[OrgCredentials, ...]
+    activity_lag_hours: float
+    data_dir: Path
+    last_active_strategy: str = "auto"
+
+    @property
+    def is_demo(self) -> bool:
+        """No org configured: run against the embedded simulator."""
+        return not self.orgs
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def published_path(self) -> Path:
+        return self.data_dir / "seatwatch.duckdb"
+
+    def with_orgs(self, api_base_url: str, orgs: tuple[OrgCredentials, ...]) -> Settings:
+        """A copy pointed at other orgs (used when the embedded simulator stands in for the API)."""
+        return Settings(
+            api_base_url=api_base_url,
+            orgs=orgs,
+            activity_lag_hours=self.activity_lag_hours,
+            data_dir=self.data_dir,
+            last_active_strategy=self.last_active_strategy,
+        )
+
+
+def _parse_lag(raw: str) -> float:
+    try:
+        lag = float(raw)
+    except ValueError:
+        raise ConfigurationError(
+            f"SEATWATCH_ACTIVITY_LAG_HOURS must be a number of hours (got {raw!r}); unset it to use 24."
+        ) from None
+    if not 0 <= lag <= 24 * 7:
+        raise ConfigurationError(
+            f"SEATWATCH_ACTIVITY_LAG_HOURS must be between 0 and 168 (got {raw!r}); unset it to use 24."
+        )
+    return lag
+
+
+def _parse_orgs(env: Mapping[str, str]) -> tuple[OrgCredentials, ...]:
+    raw_ids = env.get("ATLASSIAN_ORG_ID", "").strip()
+    default_key = env.get("ATLASSIAN_API_KEY", "").strip()
+    if not raw_ids:
+        if default_key:
+            raise ConfigurationError(
+                "ATLASSIAN_API_KEY is set but ATLASSIAN_ORG_ID is not: set ATLASSIAN_ORG_ID to your org id "
+                "(admin.atlassian.com > Settings > API keys), or unset the key to use the demo org."
+            )
+        return ()
+    org_ids = [part.strip() for part in raw_ids.split(",")]
+    if any(not org_id for org_id in org_ids):
+        raise ConfigurationError(
+            f"ATLASSIAN_ORG_ID has an empty entry ({raw_ids!r}): give org ids separated by single commas."
+        )
+    if len(set(org_ids)) != len(org_ids):
+        raise ConfigurationError(f"ATLASSIAN_ORG_ID lists an org twice ({raw_ids!r}): list each org once.")
+    orgs = []
+    for org_id in org_ids:
+        key = env.get(f"ATLASSIAN_API_KEY__{org_id}", "").strip() or default_key
+        if not key:
+            raise ConfigurationError(
+                f"No API key for org {org_id}: set ATLASSIAN_API_KEY (or ATLASSIAN_API_KEY__{org_id})."
+            )
+        orgs.append(OrgCredentials(org_id=org_id, api_key=Secret(key)))
+    return tuple(orgs)
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read the configuration from ``env`` (default: the process environment) and validate it."""
+    env = os.environ if env is None else env
+    base_url = env.get("ATLASSIAN_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigurationError(
+            f"ATLASSIAN_API_BASE_URL must start with http:// or https:// (got {base_url!r})."
+        )
+    strategy = env.get("SEATWATCH_LAST_ACTIVE_STRATEGY", "").strip() or "auto"
+    if strategy not in LAST_ACTIVE_STRATEGIES:
+        raise ConfigurationError(
+            f"SEATWATCH_LAST_ACTIVE_STRATEGY must be one of {', '.join(LAST_ACTIVE_STRATEGIES)} "
+            f"(got {strategy!r})."
+        )
+    data_dir = Path(env.get("SEATWATCH_DATA_DIR", "").strip() or "data").expanduser().resolve()
+    return Settings(
+        api_base_url=base_url.rstrip("/"),
+        orgs=_parse_orgs(env),
+        activity_lag_hours=_parse_lag(env.get("SEATWATCH_ACTIVITY_LAG_HOURS", "").strip() or "24"),
+        data_dir=data_dir,
+        last_active_strategy=strategy,
+    )
