@@ -1,0 +1,44 @@
+"""The ``seatwatch`` command.
+
+Each subcommand lives in the module that owns its work and registers itself here; this file only wires
+them together and turns :class:`~pipeline.errors.SeatwatchError` into one line on stderr and an exit code
+(0 success, 1 run failed, 2 bad usage or configuration).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from pipeline.errors import SeatwatchError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # Imported here so `seatwatch --help` stays fast and importing pipeline.cli has no side effects.
+    from pipeline.simulator import command as simulator_command
+
+    parser = argparse.ArgumentParser(
+        prog="seatwatch",
+        description="Who really uses the Atlassian Cloud seats you pay for.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    simulator_command.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except SeatwatchError as error:
+        print(f"seatwatch: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

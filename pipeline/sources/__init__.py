@@ -1,0 +1,1 @@
+"""dlt sources (verified-sources layout: one folder per source)."""

@@ -1,0 +1,162 @@
+"""Column hints for the raw tables (see docs/architecture.md, "Raw schema").
+
+Declaring types makes every contract column exist from the first load even when the API never sent a value
+(dlt only creates untyped columns once it sees one), so dbt staging can rely on them. Columns not listed here
+are still added by schema evolution when the API starts sending them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+TableColumns = dict[str, dict[str, Any]]
+
+
+def _columns(keys: tuple[str, ...], **types: str) -> TableColumns:
+    columns: TableColumns = {
+        name: {"data_type": data_type, "nullable": True} for name, data_type in types.items()
+    }
+    for key in keys:
+        columns[key]["nullable"] = False
+    return columns
+
+
+USER_COLUMNS = _columns(
+    ("org_id", "account_id", "snapshot_date"),
+    org_id="text",
+    account_id="text",
+    account_type="text",
+    account_status="text",
+    membership_status="text",
+    status="text",
+    name="text",
+    nickname="text",
+    email="text",
+    email_verified="bool",
+    claim_status="text",
+    management_source="text",
+    platform_roles="json",
+    is_mfa_enabled="bool",
+    added_to_org_at="timestamp",
+    deactivated_on="timestamp",
+    is_for_deletion="bool",
+    job_title="text",
+    department="text",
+    extracted_at="timestamp",
+    snapshot_date="date",
+    run_id="text",
+)
+
+LAST_ACTIVE_COLUMNS = _columns(
+    ("org_id", "account_id", "product_key", "site_id", "last_active_date"),
+    org_id="text",
+    account_id="text",
+    product_key="text",
+    site_id="text",
+    resource_id="text",
+    last_active_date="date",
+    last_active_at="timestamp",
+    observed_at="timestamp",
+    snapshot_date="date",
+)
+
+ACCESS_COLUMNS = _columns(
+    ("org_id", "snapshot_date", "account_id", "product_key", "site_id"),
+    org_id="text",
+    snapshot_date="date",
+    account_id="text",
+    product_key="text",
+    site_id="text",
+    resource_id="text",
+)
+
+ORG_COLUMNS = _columns(("org_id",), org_id="text", name="text", extracted_at="timestamp")
+DIRECTORY_COLUMNS = _columns(("org_id", "directory_id"), org_id="text", directory_id="text", name="text")
+
+GROUP_COLUMNS = _columns(
+    ("org_id", "group_id"),
+    org_id="text",
+    group_id="text",
+    directory_id="text",
+    name="text",
+    description="text",
+    is_external_synced="bool",
+    managed_by="text",
+    user_count="bigint",
+    resource_count="bigint",
+)
+
+GRANT_COLUMNS = _columns(
+    ("org_id", "group_id", "product_key", "site_id", "role_id"),
+    org_id="text",
+    group_id="text",
+    resource_id="text",
+    product_key="text",
+    site_id="text",
+    role_id="text",
+)
+
+MEMBERSHIP_COLUMNS = _columns(
+    ("org_id", "group_id", "account_id"), org_id="text", group_id="text", account_id="text"
+)
+
+WORKSPACE_COLUMNS = _columns(
+    ("org_id", "workspace_id"),
+    org_id="text",
+    workspace_id="text",
+    name="text",
+    type_key="text",
+    product_key="text",
+    site_id="text",
+    host_url="text",
+    status="text",
+    capacity="bigint",
+    usage="bigint",
+    created_at="timestamp",
+)
+
+EVENT_ACTION_COLUMNS = _columns(
+    ("org_id", "action"), org_id="text", action="text", display_name="text", group_display_name="text"
+)
+
+AUDIT_EVENT_COLUMNS = _columns(
+    ("org_id", "event_id"),
+    org_id="text",
+    event_id="text",
+    event_at="timestamp",
+    processed_at="timestamp",
+    action="text",
+    actor_account_id="text",
+    actor_name="text",
+    actor_email="text",
+    subject_account_id="text",
+    subject_email="text",
+    site_id="text",
+    site_host="text",
+    ip="text",
+    country="text",
+    city="text",
+    message="text",
+    context="json",
+    container="json",
+)
+
+EXTRACT_RUN_COLUMNS = _columns(
+    ("run_id", "org_id"),
+    run_id="text",
+    org_id="text",
+    started_at="timestamp",
+    finished_at="timestamp",
+    extracted_at="timestamp",
+    activity_lag_hours="double",
+    activity_complete_through="timestamp",
+    as_of_date="date",
+    last_active_strategy="text",
+    api_calls="bigint",
+    api_retries="bigint",
+    api_rate_limited="bigint",
+    users_loaded="bigint",
+    last_active_rows_loaded="bigint",
+    events_loaded="bigint",
+    status="text",
+)
