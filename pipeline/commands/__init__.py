@@ -1,0 +1,1 @@
+"""``seatwatch`` subcommands; each module exposes ``register(subparsers)``."""

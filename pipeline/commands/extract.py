@@ -1,0 +1,47 @@
+"""``seatwatch extract``: the extract and load alone (Admin API → DuckDB ``raw``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pipeline.demo import api_settings
+from pipeline.extract import run_extract
+from pipeline.progress import StderrProgress
+from pipeline.settings import load_settings
+
+EXAMPLES = """examples:
+  seatwatch extract                      # the embedded demo org (no credentials set)
+  ATLASSIAN_ORG_ID=... ATLASSIAN_API_KEY=... seatwatch extract
+  SEATWATCH_LAST_ACTIVE_STRATEGY=per_user seatwatch extract
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "extract",
+        help="load the Admin API into data/warehouse.duckdb (schema raw), without dbt",
+        description="Extract users, last-active dates, groups, workspaces and audit events into DuckDB raw.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    parser.set_defaults(handler=_handle)
+
+
+def _handle(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    progress = StderrProgress(enabled=not args.quiet)
+    try:
+        with api_settings(settings, quiet=args.quiet) as resolved:
+            result = run_extract(resolved, progress=progress)
+    finally:
+        progress.close()
+    if not args.quiet:
+        for org_id, stats in result.api_stats.items():
+            print(
+                f"org {org_id}: {stats['calls']} API calls, {stats['retries']} retries, "
+                f"{stats['rate_limited']} rate-limited; loaded into {settings.warehouse_path}",
+                file=sys.stderr,
+            )
+    return 0

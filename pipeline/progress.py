@@ -1,0 +1,60 @@
+"""Progress of long steps on stderr.
+
+On a terminal one line per step is redrawn in place; in logs and CI a line is printed at most every few
+seconds per step, so a 100,000-user fan-out neither floods the log nor stays silent.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, TextIO
+
+
+class StderrProgress:
+    def __init__(self, stream: TextIO | None = None, *, interval: float = 2.0, enabled: bool = True) -> None:
+        self._stream = stream or sys.stderr
+        self._interval = interval
+        self._enabled = enabled
+        self._tty = self._stream.isatty()
+        self._last_print: dict[str, float] = {}
+        self._started: dict[str, float] = {}
+        self._open_line = False
+
+    def __call__(self, step: str, counters: dict[str, Any]) -> None:
+        if not self._enabled:
+            return
+        now = time.monotonic()
+        started = self._started.setdefault(step, now)
+        done, total = counters.get("done"), counters.get("total")
+        final = done is not None and done == total
+        if not final and now - self._last_print.get(step, 0.0) < (0.2 if self._tty else self._interval):
+            return
+        self._last_print[step] = now
+        self._write(self._format(step, counters, now - started), final)
+
+    @staticmethod
+    def _format(step: str, counters: dict[str, Any], elapsed: float) -> str:
+        org = counters.get("org_id")
+        parts = [f"{step}" + (f" [{org}]" if org else "")]
+        if "done" in counters:
+            rate = counters["done"] / elapsed if elapsed > 0 else 0.0
+            parts.append(f"{counters['done']}/{counters['total']} ({rate:.1f}/s)")
+        parts += [
+            f"{key} {value}" for key, value in counters.items() if key not in {"org_id", "done", "total"}
+        ]
+        return ": ".join(parts[:2]) + ("  " + ", ".join(parts[2:]) if len(parts) > 2 else "")
+
+    def _write(self, line: str, final: bool) -> None:
+        if self._tty:
+            self._stream.write("\r\033[K" + line + ("\n" if final else ""))
+            self._open_line = not final
+        else:
+            self._stream.write(line + "\n")
+        self._stream.flush()
+
+    def close(self) -> None:
+        if self._open_line:
+            self._stream.write("\n")
+            self._stream.flush()
+            self._open_line = False
