@@ -1,0 +1,272 @@
+"""The simulator's data model: configuration, the synthetic org(s) and everything in them.
+
+These are plain dataclasses shared by the world (generation, evolution, ground truth) and the HTTP layer
+(serialisation). The HTTP layer reads them; only :class:`pipeline.simulator.world.World` changes them.
+
+Public ``World`` API (in ``world.py``; names are stable):
+
+- ``World(config)``; ``.config``; ``.now`` (frozen simulated clock, aware UTC); ``.api_key``
+- ``.orgs: dict[str, Org]`` in creation order; each ``Org`` has ``directories``, ``sites``, ``workspaces``,
+  ``groups: dict[str, Group]``, ``users: dict[str, User]`` (current members of the org) and
+  ``removed_users: dict[str, User]`` (removed from the directory: gone from the API)
+- ``.lag`` (timedelta) and ``.activity_complete_through`` (``now - lag``)
+- ``.advance(days)`` moves the clock by whole days and evolves the org(s) day by day
+- ``.find_user(org_id, account_id) -> User | None`` (current users only)
+- ``.visible_last_active(org_id, user) -> list[(product_key, cloud_id, last_active_at)]`` (lag applied)
+- ``.product_access(org_id, user) -> list[(product_key, cloud_id)]`` (group grants + direct access, now)
+- ``.user_groups(org_id, user) -> list[Group]``
+- ``.seat_usage(org_id) -> dict[(product_key, cloud_id), int]`` (users with access: a workspace's usage)
+- ``.audit_events(org_id) -> tuple[AuditEvent, ...]`` (processed by now, within the 180-day retention)
+- ``.event_actions() -> list[EventAction]``
+- ``.truth(org_id=None, inactive_after_days=90, new_user_grace_days=30, invite_grace_days=14) -> dict``
+
+Times are timezone-aware UTC ``datetime`` objects everywhere, except inside :attr:`User.activity`, which
+holds integer epoch seconds to keep 100,000 users small in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
+
+PRODUCTS = ("jira-software", "confluence", "jira-service-desk")
+PRODUCT_NAMES = {
+    "jira-software": "Jira Software",
+    "confluence": "Confluence",
+    "jira-service-desk": "Jira Service Management",
+}
+
+ROLE_USER = "atlassian/user"
+ROLE_ADMIN = "atlassian/admin"
+ORG_ADMIN = "atlassian/org-admin"
+SITE_ADMIN = "atlassian/site-admin"
+
+# The audit log keeps 180 days (Atlassian's documented retention).
+AUDIT_RETENTION_DAYS = 180
+
+DEFAULT_RATE_LIMITS = {"events": 10, "last_active": 200, "default": 600}
+
+# A seat: a product instance, identified the way the API does (product key + site cloud id).
+SeatKey = tuple[str, str]
+
+
+def default_start() -> datetime:
+    """Today's UTC date at 06:00: the only place the simulator looks at the wall clock."""
+    return datetime.combine(datetime.now(UTC).date(), time(6), tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class FaultConfig:
+    """Faults the HTTP layer injects. The world only carries them."""
+
+    latency_ms: float = 0
+    jitter_ms: float = 0
+    error_rate: float = 0  # share of requests answered 500/502/503
+    slow_rate: float = 0  # share of requests that take slow_seconds (client timeouts)
+    slow_seconds: float = 35
+    drop_rate: float = 0  # share of connections closed without a response
+    malformed_rate: float = 0  # share of 200 responses with a broken JSON body
+    storm_requests: int = 0  # the next N requests get 429
+    seed: int | None = None
+
+
+@dataclass(slots=True)
+class SimulatorConfig:
+    """Everything that defines a simulated world. Same config ⇒ same world, event for event.
+
+    ``users`` is the initial population per org. ``start`` is when the simulated clock starts (aware UTC).
+    ``lag_hours``: activity at simulated time T is visible only when ``now >= T + lag_hours``; the lag does
+    not change what happens, only what is visible. ``api_key`` defaults to one derived from the seed.
+    The rate-limit and fault fields are for the HTTP layer.
+    """
+
+    users: int = 500
+    orgs: int = 1
+    seed: int = 7
+    start: datetime = field(default_factory=default_start)
+    lag_hours: float = 24.0
+    api_key: str | None = None
+    rate_limits: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+    rate_window_seconds: float = 60
+    retry_after: bool = False
+    faults: FaultConfig = field(default_factory=FaultConfig)
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None:
+            raise ValueError("SimulatorConfig.start must be timezone-aware (UTC)")
+        # Whole seconds: every simulated time is, so timestamps compare exactly everywhere.
+        self.start = self.start.astimezone(UTC).replace(microsecond=0)
+        if self.users < 1 or self.orgs < 1:
+            raise ValueError("SimulatorConfig needs at least one org and one user")
+        if self.lag_hours < 0:
+            raise ValueError("SimulatorConfig.lag_hours must not be negative")
+
+
+@dataclass(slots=True)
+class Directory:
+    id: str
+    name: str
+
+
+@dataclass(slots=True)
+class Site:
+    cloud_id: str  # a UUID
+    name: str  # the subdomain: host_url is https://<name>.atlassian.net
+    products: tuple[str, ...]
+    created_at: datetime
+
+    @property
+    def host_url(self) -> str:
+        return f"https://{self.name}.atlassian.net"
+
+    def ari(self, product_key: str) -> str:
+        """The product instance ARI used by last-active-dates, productAccess and role assignments."""
+        return f"ari:cloud:{product_key}::site/{self.cloud_id}"
+
+
+@dataclass(slots=True)
+class Workspace:
+    """One product on one site. ``id`` is the product instance ARI: unique per org, and its suffix after
+    the last ``/`` is the cloud id, which is how clients join workspaces to last-active data."""
+
+    id: str
+    product_key: str
+    site: Site
+    capacity: int  # licensed seats; the world keeps it >= the number of users with access
+    created_at: datetime
+
+    @property
+    def seat(self) -> SeatKey:
+        return (self.product_key, self.site.cloud_id)
+
+
+@dataclass(slots=True, eq=False)
+class Group:
+    id: str  # a UUID
+    directory_id: str
+    name: str
+    description: str | None
+    is_external_synced: bool
+    managed_by: str  # "admins" | "external"
+    created_at: datetime
+    # (product_key, cloud_id, role_id), e.g. ("confluence", "<uuid>", "atlassian/user")
+    grants: list[tuple[str, str, str]] = field(default_factory=list)
+    members: set[str] = field(default_factory=set)  # account ids
+
+    def product_seats(self) -> list[SeatKey]:
+        """The seats this group grants (product user role only; admin roles are not seats)."""
+        return [(product, cloud_id) for product, cloud_id, role in self.grants if role == ROLE_USER]
+
+
+# Personas drive activity. `bot` and `customer` are never active; `never` has seats it never uses.
+PERSONAS = ("daily", "weekly", "monthly", "rare", "dormant", "never", "bot", "customer")
+
+
+@dataclass(slots=True, eq=False)
+class User:
+    """An account in an org: the fields the API shows, then latent truth the API does not show."""
+
+    # --- visible in the API ---
+    account_id: str  # 24 lowercase hex, or "712020:<uuid>"
+    account_type: str  # "atlassian" | "app" | "customer"
+    name: str
+    nickname: str
+    email: str | None  # None: the user hides it
+    email_verified: bool
+    claim_status: str  # "managed" | "unmanaged"
+    management_source: str | None  # "invited" | "synced" | None
+    platform_roles: list[str]
+    mfa_enabled: bool
+    added_to_org: datetime
+    account_status: str = "active"  # "active" | "inactive" | "closed"
+    membership_status: str = "active"  # "active" | "suspended" | "no_membership"
+    for_deletion: bool = False
+    deactivated_on: datetime | None = None
+    job_title: str | None = None
+    department: str | None = None
+    time_zone: str | None = None
+    direct_access: set[SeatKey] = field(default_factory=set)  # seats granted without a group
+
+    # --- latent: the world's truth, never served as such ---
+    persona: str = "daily"
+    invited_at: datetime | None = None  # None for IdP-synced and other never-invited accounts
+    invited_by: str | None = None  # account id of the inviting admin
+    # When the user will first use a product (accept the invite); None = never. `accepted_at` is set
+    # from it once that moment has passed in simulated time.
+    accept_at: datetime | None = None
+    accepted_at: datetime | None = None
+    suspended_at: datetime | None = None
+    removed_at: datetime | None = None
+    # Per seat, ascending epoch seconds of activity: everything newer than now - lag plus the newest one at
+    # or before it (older entries can never be shown again, so they are pruned).
+    activity: dict[SeatKey, list[int]] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        """The v2 composite ``status``; closed accounts count as deactivated (the enum has no "closed")."""
+        if self.for_deletion:
+            return "for_deletion"
+        if self.account_status != "active":
+            return "deactivated"
+        if self.membership_status == "suspended":
+            return "suspended"
+        if self.membership_status == "no_membership":
+            return "not_invited"
+        return "active"
+
+    @property
+    def is_human(self) -> bool:
+        return self.account_type == "atlassian"
+
+    def can_be_active(self) -> bool:
+        """Only accepted, active, non-suspended humans generate product activity."""
+        return (
+            self.account_type == "atlassian"
+            and self.account_status == "active"
+            and self.membership_status == "active"
+            and self.accepted_at is not None
+            and self.removed_at is None
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EventAction:
+    key: str
+    display_name: str
+    group_display_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    id: str  # a UUID
+    time: datetime  # when it happened
+    processed_at: datetime  # when the audit log took it in (events-stream order)
+    action: str
+    actor_id: str
+    actor_name: str
+    actor_email: str | None
+    subject_account_id: str | None
+    subject_email: str | None
+    subject_name: str | None
+    cloud_id: str | None  # the site, when the action concerns one
+    site_host: str | None
+    ip: str
+    country: str
+    city: str
+    message: str  # e.g. "Invited user jane@acme.com"
+
+
+@dataclass(slots=True, eq=False)
+class Org:
+    id: str  # looks like a UUID but is not a strict one (letters beyond hex)
+    name: str
+    index: int  # position in creation order; part of every RNG seed for this org
+    domain: str  # the verified email domain of managed accounts
+    directories: list[Directory] = field(default_factory=list)
+    sites: list[Site] = field(default_factory=list)
+    workspaces: list[Workspace] = field(default_factory=list)
+    groups: dict[str, Group] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    removed_users: dict[str, User] = field(default_factory=dict)
+    # Every event kept by the audit log, in creation order; World.audit_events filters and sorts.
+    events: list[AuditEvent] = field(default_factory=list)

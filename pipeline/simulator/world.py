@@ -1,0 +1,163 @@
+"""The simulated world: synthetic org(s) on a frozen clock that moves a whole day at a time.
+
+Generation lives in ``generate.py``, the day-by-day evolution in ``evolve.py``, the ground truth in
+``truth.py``. This class is the public face the HTTP layer and the tests use; see ``model.py`` for the data.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+from pipeline.simulator import activity
+from pipeline.simulator.access import access_map, seats_of, usage_counts
+from pipeline.simulator.events import EVENT_ACTIONS
+from pipeline.simulator.evolve import evolve_day
+from pipeline.simulator.generate import generate_org
+from pipeline.simulator.model import (
+    AUDIT_RETENTION_DAYS,
+    AuditEvent,
+    EventAction,
+    Group,
+    Org,
+    SeatKey,
+    SimulatorConfig,
+    User,
+)
+from pipeline.simulator.truth import build_truth
+
+
+class World:
+    """Deterministic synthetic Atlassian org(s): same config ⇒ the same world, day after day."""
+
+    def __init__(self, config: SimulatorConfig | None = None) -> None:
+        self.config = config if config is not None else SimulatorConfig()
+        self.now: datetime = self.config.start
+        self.api_key: str = self.config.api_key or _derived_api_key(self.config.seed)
+        self.orgs: dict[str, Org] = {}
+        for index in range(self.config.orgs):
+            org = generate_org(self.config, index)
+            self.orgs[org.id] = org
+        self._events_cache: dict[str, tuple[AuditEvent, ...]] = {}
+        self._prune()
+
+    # --- the clock ---------------------------------------------------------------------------------------
+
+    @property
+    def lag(self) -> timedelta:
+        return timedelta(hours=self.config.lag_hours)
+
+    @property
+    def activity_complete_through(self) -> datetime:
+        """``now - lag``: activity up to here is visible; anything later is not, yet."""
+        return self.now - self.lag
+
+    def advance(self, days: int) -> None:
+        """Move the clock forward by whole days, evolving every org one day at a time.
+
+        Each day draws from RNGs seeded by (seed, org, date), so advancing 3 days at once gives exactly the
+        same world as advancing 1 + 1 + 1.
+        """
+        if days < 0:
+            raise ValueError("the simulated clock only moves forward")
+        for _ in range(days):
+            day_start = self.now
+            for org in self.orgs.values():
+                evolve_day(org, self.config, day_start)
+            self.now = day_start + timedelta(days=1)
+            self._prune()
+        self._events_cache.clear()
+
+    def _prune(self) -> None:
+        cutoff = activity.epoch(self.activity_complete_through)
+        oldest_kept = self.now - timedelta(days=AUDIT_RETENTION_DAYS)
+        for org in self.orgs.values():
+            for user in org.users.values():
+                activity.prune(user, cutoff)
+            if org.events and org.events[0].time < oldest_kept:
+                org.events = [event for event in org.events if event.time >= oldest_kept]
+
+    # --- lookups the HTTP layer serves -------------------------------------------------------------------
+
+    def find_user(self, org_id: str, account_id: str) -> User | None:
+        """A current (not removed) user of the org, or None."""
+        return self.orgs[org_id].users.get(account_id)
+
+    def visible_last_active(self, org_id: str, user: User) -> list[tuple[str, str, datetime]]:
+        """(product_key, cloud_id, last_active_at) per seat ever used, as the API may show it now.
+
+        Lag applied: activity at T appears only once ``now >= T + lag``. A seat keeps its last-active after
+        the user loses access to it. Sorted by (product_key, cloud_id). ``org_id`` is accepted for symmetry
+        with the other lookups; activity lives on the user.
+        """
+        del org_id
+        cutoff = activity.epoch(self.activity_complete_through)
+        shown = []
+        for (product_key, cloud_id), stamps in user.activity.items():
+            moment = activity.newest_at_or_before(stamps, cutoff)
+            if moment is not None:
+                shown.append((product_key, cloud_id, activity.from_epoch(moment)))
+        return sorted(shown)
+
+    def product_access(self, org_id: str, user: User) -> list[SeatKey]:
+        """Seats the user can use now: ``atlassian/user`` grants of their groups plus direct access.
+
+        Whatever the user's status: a suspended user keeps group memberships (and so the configuration),
+        just not the use of them. Sorted by (product_key, cloud_id).
+        """
+        return sorted(seats_of(self.orgs[org_id], user))
+
+    def user_groups(self, org_id: str, user: User) -> list[Group]:
+        """The user's groups, in the org's group order."""
+        return [group for group in self.orgs[org_id].groups.values() if user.account_id in group.members]
+
+    def seat_usage(self, org_id: str) -> dict[SeatKey, int]:
+        """Per seat, how many current users have access to it (a workspace's ``usage``)."""
+        org = self.orgs[org_id]
+        return usage_counts(org, access_map(org))
+
+    def audit_events(self, org_id: str) -> tuple[AuditEvent, ...]:
+        """Events the audit log holds now: processed by ``now``, at most 180 days old (by event time),
+        sorted by (processed_at, id) as the events-stream serves them. Cached until the next advance."""
+        cached = self._events_cache.get(org_id)
+        if cached is None:
+            oldest_kept = self.now - timedelta(days=AUDIT_RETENTION_DAYS)
+            cached = tuple(
+                sorted(
+                    (
+                        event
+                        for event in self.orgs[org_id].events
+                        if event.processed_at <= self.now and event.time >= oldest_kept
+                    ),
+                    key=lambda event: (event.processed_at, event.id),
+                )
+            )
+            self._events_cache[org_id] = cached
+        return cached
+
+    def event_actions(self) -> list[EventAction]:
+        """Every action key the simulator emits, with Atlassian-style display and group names."""
+        return list(EVENT_ACTIONS.values())
+
+    # --- ground truth ------------------------------------------------------------------------------------
+
+    def truth(
+        self,
+        org_id: str | None = None,
+        inactive_after_days: int = 90,
+        new_user_grace_days: int = 30,
+        invite_grace_days: int = 14,
+    ) -> dict[str, Any]:
+        """The ground truth at ``now`` (JSON-ready); see :func:`pipeline.simulator.truth.build_truth`."""
+        return build_truth(
+            self,
+            org_id=org_id,
+            inactive_after_days=inactive_after_days,
+            new_user_grace_days=new_user_grace_days,
+            invite_grace_days=invite_grace_days,
+        )
+
+
+def _derived_api_key(seed: int) -> str:
+    return "sim-" + f"{random.Random(f'{seed}:api-key').getrandbits(128):032x}"
