@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -54,14 +54,22 @@ def make_pipeline(settings: Settings) -> dlt.Pipeline:
 
 
 @contextmanager
-def open_sessions(settings: Settings, *, transport: Any = None) -> Iterator[list[OrgSession]]:
-    """One API client per org, each checked with a cheap call before the run writes anything."""
+def open_sessions(
+    settings: Settings, *, client_options: Mapping[str, Any] | None = None
+) -> Iterator[list[OrgSession]]:
+    """One API client per org, each checked with a cheap call before the run writes anything.
+
+    ``client_options`` go to :class:`pipeline.atlassian.AdminClient` (tests pass an in-process transport or
+    a short timeout).
+    """
     from pipeline.atlassian import SyncAdminApi
 
     with ExitStack() as stack:
         sessions = []
         for org in settings.orgs:
-            api = stack.enter_context(SyncAdminApi(settings.api_base_url, org.api_key, transport=transport))
+            api = stack.enter_context(
+                SyncAdminApi(settings.api_base_url, org.api_key, **(client_options or {}))
+            )
             api.get_org(org.org_id)  # 401 / 404 surface here as one-line typed errors
             sessions.append(OrgSession(org.org_id, api))
         yield sessions
@@ -89,7 +97,7 @@ def run_extract(
     events_window: EventsWindow | None = None,
     resources: Sequence[str] | None = None,
     progress: ProgressFn | None = None,
-    transport: Any = None,
+    client_options: Mapping[str, Any] | None = None,
 ) -> ExtractResult:
     """Load every raw table for the configured orgs and return what was loaded."""
     run = RunInfo(
@@ -98,7 +106,7 @@ def run_extract(
         strategy=settings.last_active_strategy,
         events_window=events_window,
     )
-    with open_sessions(settings, transport=transport) as sessions:
+    with open_sessions(settings, client_options=client_options) as sessions:
         ensure_warehouse(settings.warehouse_path)
         pipeline = make_pipeline(settings)
         # A package left by a crashed run would otherwise be loaded first, or block new data.

@@ -200,6 +200,10 @@ class User:
     # Per seat, ascending epoch seconds of activity: everything newer than now - lag plus the newest one at
     # or before it (older entries can never be shown again, so they are pruned).
     activity: dict[SeatKey, list[int]] = field(default_factory=dict)
+    # Per seat, the newest last-active the API has shown at any day boundary since the world started: what a
+    # pipeline loading once a day has seen. The API shows last-active only for seats the user can access now,
+    # so activity on a seat that was later revoked stays "observed" here, exactly as in a warehouse.
+    observed: dict[SeatKey, int] = field(default_factory=dict)
 
     @property
     def status(self) -> str:
@@ -270,3 +274,6 @@ class Org:
     removed_users: dict[str, User] = field(default_factory=dict)
     # Every event kept by the audit log, in creation order; World.audit_events filters and sorts.
     events: list[AuditEvent] = field(default_factory=list)
+    # Invites that were in the audit log at some point since the world started and have aged out of it
+    # since: a warehouse that loaded them still knows them (subject account id -> invite time).
+    expired_invites: dict[str, datetime] = field(default_factory=dict)

@@ -152,7 +152,7 @@ def _seat_truth(
 ) -> dict[str, Any]:
     stamps = user.activity.get(seat, [])
     latent = activity.from_epoch(stamps[-1]) if stamps else None
-    visible_epoch = activity.newest_at_or_before(stamps, policy.cutoff) if user.removed_at is None else None
+    visible_epoch = user.observed.get(seat) if user.removed_at is None else None
     visible = activity.from_epoch(visible_epoch) if visible_epoch is not None else None
     days = policy.days_since(visible)
     if visible is None:
@@ -188,12 +188,8 @@ def _user_truth(
 ) -> dict[str, Any]:
     removed = user.removed_at is not None
     latent_latest = max((stamps[-1] for stamps in user.activity.values()), default=None)
-    visible = (
-        []
-        if removed
-        else [activity.newest_at_or_before(stamps, policy.cutoff) for stamps in user.activity.values()]
-    )
-    visible_latest = max((moment for moment in visible if moment is not None), default=None)
+    # "Ever observed" (contract rule 6) is what the API has shown over time, not only what it shows now.
+    visible_latest = None if removed else max(user.observed.values(), default=None)
     latent_at = activity.from_epoch(latent_latest) if latent_latest is not None else None
     visible_at = activity.from_epoch(visible_latest) if visible_latest is not None else None
     has_invite_event = user.account_id in invite_events
@@ -236,8 +232,8 @@ def _user_truth(
 
 
 def _invite_events(world: World, org: Org) -> dict[str, datetime]:
-    """Per subject, the earliest invite still in the audit log."""
-    invites: dict[str, datetime] = {}
+    """Per subject, the earliest invite the audit log has shown since the world started."""
+    invites: dict[str, datetime] = dict(org.expired_invites)
     for event in world.audit_events(org.id):
         if event.action == "user_invited" and event.subject_account_id:
             known = invites.get(event.subject_account_id)

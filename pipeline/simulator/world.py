@@ -40,7 +40,9 @@ class World:
             org = generate_org(self.config, index)
             self.orgs[org.id] = org
         self._events_cache: dict[str, tuple[AuditEvent, ...]] = {}
-        self._prune()
+        # Events older than the audit log's retention at generation were never visible: drop them silently.
+        self._prune(remember_invites=False)
+        self._observe()
 
     # --- the clock ---------------------------------------------------------------------------------------
 
@@ -66,17 +68,35 @@ class World:
             for org in self.orgs.values():
                 evolve_day(org, self.config, day_start)
             self.now = day_start + timedelta(days=1)
-            self._prune()
+            self._prune(remember_invites=True)
+            self._observe()
         self._events_cache.clear()
 
-    def _prune(self) -> None:
+    def _prune(self, *, remember_invites: bool) -> None:
         cutoff = activity.epoch(self.activity_complete_through)
         oldest_kept = self.now - timedelta(days=AUDIT_RETENTION_DAYS)
         for org in self.orgs.values():
             for user in org.users.values():
                 activity.prune(user, cutoff)
             if org.events and org.events[0].time < oldest_kept:
+                expired = [event for event in org.events if event.time < oldest_kept]
                 org.events = [event for event in org.events if event.time >= oldest_kept]
+                if remember_invites:
+                    for event in expired:
+                        if event.action == "user_invited" and event.subject_account_id:
+                            org.expired_invites.setdefault(event.subject_account_id, event.time)
+
+    def _observe(self) -> None:
+        """Record what the API shows now (see ``User.observed``); called once per simulated day."""
+        cutoff = activity.epoch(self.activity_complete_through)
+        for org in self.orgs.values():
+            for user in org.users.values():
+                if not user.activity:
+                    continue
+                for seat in seats_of(org, user):
+                    moment = activity.newest_at_or_before(user.activity.get(seat, []), cutoff)
+                    if moment is not None and moment > user.observed.get(seat, -1):
+                        user.observed[seat] = moment
 
     # --- lookups the HTTP layer serves -------------------------------------------------------------------
 
@@ -85,16 +105,18 @@ class World:
         return self.orgs[org_id].users.get(account_id)
 
     def visible_last_active(self, org_id: str, user: User) -> list[tuple[str, str, datetime]]:
-        """(product_key, cloud_id, last_active_at) per seat ever used, as the API may show it now.
+        """(product_key, cloud_id, last_active_at) per seat the user can access now and has used.
 
-        Lag applied: activity at T appears only once ``now >= T + lag``. A seat keeps its last-active after
-        the user loses access to it. Sorted by (product_key, cloud_id). ``org_id`` is accepted for symmetry
-        with the other lookups; activity lives on the user.
+        Lag applied: activity at T appears only once ``now >= T + lag``. Like Atlassian Administration's
+        product list, a seat whose access was revoked is no longer shown (v1 last-active-dates and the v2
+        ``productAccess`` expand agree on this). Sorted by (product_key, cloud_id).
         """
-        del org_id
         cutoff = activity.epoch(self.activity_complete_through)
+        access = seats_of(self.orgs[org_id], user)
         shown = []
         for (product_key, cloud_id), stamps in user.activity.items():
+            if (product_key, cloud_id) not in access:
+                continue
             moment = activity.newest_at_or_before(stamps, cutoff)
             if moment is not None:
                 shown.append((product_key, cloud_id, activity.from_epoch(moment)))

@@ -246,15 +246,16 @@ def test_recency_is_skewed_with_a_long_tail(world: World) -> None:
     assert never_used_seats > 0
 
 
-def test_last_active_survives_losing_access(world: World) -> None:
+def test_last_active_is_shown_only_for_seats_the_user_can_access(world: World) -> None:
     org = only_org(world)
-    kept = [
-        user
-        for user in org.users.values()
-        if {(p, c) for p, c, _ in world.visible_last_active(org.id, user)}
-        - set(world.product_access(org.id, user))
-    ]
-    assert kept
+    revoked_but_used = 0
+    for user in org.users.values():
+        access = set(world.product_access(org.id, user))
+        shown = {(p, c) for p, c, _ in world.visible_last_active(org.id, user)}
+        assert shown <= access
+        assert set(user.observed) >= shown  # what is shown now is also what a daily pipeline has seen
+        revoked_but_used += bool(set(user.activity) - access)
+    assert revoked_but_used, "some users used a product they have since lost"
 
 
 def test_apps_and_customers_are_never_active(evolved) -> None:
@@ -325,7 +326,10 @@ def test_visible_last_active_follows_the_cutoff(evolved) -> None:
     checked = 0
     for user in org.users.values():
         visible = {(p, c): at for p, c, at in world.visible_last_active(org.id, user)}
+        access = set(world.product_access(org.id, user))
         for seat, stamps in user.activity.items():
+            if seat not in access:
+                continue
             moments = [datetime.fromtimestamp(stamp, UTC) for stamp in stamps]
             seen = [m for m in moments if m <= cutoff]
             assert visible.get(seat) == (max(seen) if seen else None)

@@ -98,7 +98,7 @@ class _OrgSnapshot:
     def _fetch_users(self) -> list[_UserRecord]:
         api, org_id = self.session.api, self.org_id
         wants_bulk = self.run.strategy in ("auto", "bulk")
-        expand = ["productAccess", "groups"] if wants_bulk else ["groups"]
+        expand = ["productAccess", "groups", "platformRoles"] if wants_bulk else ["groups", "platformRoles"]
         try:
             pages = list(self._search_pages(expand))
             self.bulk_supported = wants_bulk
@@ -109,7 +109,7 @@ class _OrgSnapshot:
             ):
                 raise
             log.info("org %s: users search refused the productAccess expand; using per-user calls", org_id)
-            pages = list(self._search_pages(["groups"]))
+            pages = list(self._search_pages(["groups", "platformRoles"]))
         records: list[_UserRecord] = []
         for page_date, items in pages:
             if self.context is None:
