@@ -17,6 +17,7 @@ from typing import Any
 import dlt
 from dlt.common.pipeline import LoadInfo
 
+from pipeline.atlassian.client import ApiStats
 from pipeline.errors import SeatwatchError
 from pipeline.offline import apply_offline_defaults
 from pipeline.settings import Settings
@@ -37,7 +38,7 @@ DATASET_NAME = "raw"
 class ExtractResult:
     run_id: str
     load_info: LoadInfo
-    api_stats: dict[str, dict[str, int]]  # org_id → calls / retries / rate_limited
+    api_stats: dict[str, ApiStats]  # org_id → calls, retries, 429s (in total and per endpoint)
 
 
 def make_pipeline(settings: Settings) -> dlt.Pipeline:
@@ -118,12 +119,5 @@ def run_extract(
             load_info = pipeline.run(source)
         except Exception as error:
             raise unwrap_error(error) from None
-        stats = {
-            session.org_id: {
-                "calls": session.api.stats.calls,
-                "retries": session.api.stats.retries,
-                "rate_limited": session.api.stats.rate_limited,
-            }
-            for session in sessions
-        }
+        stats = {session.org_id: session.api.stats for session in sessions}
     return ExtractResult(run.run_id, load_info, stats)

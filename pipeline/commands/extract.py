@@ -40,8 +40,8 @@ def _handle(args: argparse.Namespace) -> int:
     if not args.quiet:
         for org_id, stats in result.api_stats.items():
             print(
-                f"org {org_id}: {stats['calls']} API calls, {stats['retries']} retries, "
-                f"{stats['rate_limited']} rate-limited; loaded into {settings.warehouse_path}",
+                f"org {org_id}: {stats.calls} API calls, {stats.retries} retries, "
+                f"{stats.rate_limited} rate-limited; loaded into {settings.warehouse_path}",
                 file=sys.stderr,
             )
     return 0

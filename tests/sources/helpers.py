@@ -1,0 +1,71 @@
+"""Run the extract against a simulator world and read the raw tables back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from pipeline.extract import ExtractResult, run_extract
+from pipeline.settings import Settings, load_settings
+from pipeline.simulator.app import create_app
+from pipeline.simulator.model import FaultConfig, SimulatorConfig
+from pipeline.simulator.world import World
+from pipeline.warehouse import connect
+
+START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
+
+
+def make_world(users: int = 500, *, faults: FaultConfig | None = None, **options: Any) -> World:
+    config = SimulatorConfig(users=users, seed=11, start=START, faults=faults or FaultConfig(), **options)
+    return World(config)
+
+
+def settings_for(
+    world: World, data_dir: Path, base_url: str = "http://simulator.test/admin", **env: str
+) -> Settings:
+    return load_settings(
+        {
+            "ATLASSIAN_ORG_ID": ",".join(world.orgs),
+            "ATLASSIAN_API_KEY": world.api_key,
+            "ATLASSIAN_API_BASE_URL": base_url,
+            "SEATWATCH_DATA_DIR": str(data_dir),
+            "SEATWATCH_ACTIVITY_LAG_HOURS": str(world.config.lag_hours),
+            **env,
+        }
+    )
+
+
+def extract_in_process(world: World, settings: Settings, **options: Any) -> ExtractResult:
+    """The extract through httpx's ASGI transport: the real client against the simulator, no sockets."""
+    transport = httpx.ASGITransport(app=create_app(world))
+    return run_extract(settings, client_options={"transport": transport}, **options)
+
+
+def query(settings: Settings, sql: str) -> list[tuple[Any, ...]]:
+    with connect(settings.warehouse_path, read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def truth_last_active(world: World) -> dict[tuple[str, str, str, str], datetime]:
+    """(org, account, product, site) → last-active the API has shown, per the simulator's truth."""
+    result = {}
+    for user in world.truth()["users"]:
+        if user["removed_at"]:
+            continue
+        for seat in user["seats"]:
+            if seat["visible_last_active_at"]:
+                key = (user["org_id"], user["account_id"], seat["product_key"], seat["site_id"])
+                result[key] = datetime.fromisoformat(seat["visible_last_active_at"])
+    return result
+
+
+def raw_last_active(settings: Settings) -> dict[tuple[str, str, str, str], datetime]:
+    rows = query(
+        settings,
+        """select org_id, account_id, product_key, site_id, max(last_active_at)
+           from raw.user_product_last_active group by all""",
+    )
+    return {(org, account, product, site): at.astimezone(UTC) for org, account, product, site, at in rows}

@@ -1,0 +1,109 @@
+"""Issue acceptance: faults change nothing, a wrong key writes nothing, the key leaks nowhere."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli import main
+from pipeline.extract import run_extract
+from pipeline.simulator.model import FaultConfig
+from pipeline.simulator.server import start_in_thread
+from pipeline.warehouse import connect
+from tests.conftest import files_containing
+from tests.sources.helpers import make_world, query, settings_for
+
+USERS = 300
+TABLES = {
+    "users": "select org_id, account_id, account_status, membership_status from raw.users order by all",
+    "last_active": """select org_id, account_id, product_key, site_id, last_active_date, last_active_at
+                      from raw.user_product_last_active order by all""",
+    "events": "select org_id, event_id, action, subject_account_id from raw.audit_events order by all",
+    "memberships": "select * exclude (_dlt_load_id, _dlt_id) from raw.group_memberships order by all",
+    "grants": "select * exclude (_dlt_load_id, _dlt_id) from raw.group_product_grants order by all",
+    "workspaces": "select * exclude (_dlt_load_id, _dlt_id) from raw.workspaces order by all",
+}
+
+
+def _load(faults: FaultConfig, data_dir: Path, **client_options: object) -> tuple[dict, object]:
+    # Short rate windows so a 429 storm costs a second, not a minute; a real socket so that timeouts
+    # and dropped connections are real too.
+    world = make_world(USERS, faults=faults, rate_window_seconds=1)
+    with start_in_thread(world) as simulator:
+        settings = settings_for(world, data_dir, base_url=simulator.base_url)
+        result = run_extract(settings, client_options={"backoff_base": 0.05, **client_options})
+    return {name: query(settings, sql) for name, sql in TABLES.items()}, result
+
+
+def test_faults_do_not_change_a_single_row(tmp_path: Path) -> None:
+    clean, _ = _load(FaultConfig(), tmp_path / "clean")
+    faulty = FaultConfig(
+        error_rate=0.05, storm_requests=6, slow_rate=0.03, slow_seconds=3, drop_rate=0.03,
+        malformed_rate=0.02, latency_ms=2, jitter_ms=2, seed=5,
+    )  # fmt: skip
+    rows, result = _load(faulty, tmp_path / "faulty", timeout=1.0, max_attempts=10)
+    assert rows == clean
+    stats = next(iter(result.api_stats.values()))
+    assert stats.retries > 0 and stats.rate_limited >= 6  # the faults really happened
+
+
+def test_a_wrong_key_ends_with_one_line_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = make_world(50)
+    data_dir = tmp_path / "data"
+    with start_in_thread(world) as simulator:
+        monkeypatch.setenv("ATLASSIAN_API_BASE_URL", simulator.base_url)
+        monkeypatch.setenv("ATLASSIAN_ORG_ID", next(iter(world.orgs)))
+        monkeypatch.setenv("ATLASSIAN_API_KEY", "not-the-key-0123456789")
+        monkeypatch.setenv("SEATWATCH_DATA_DIR", str(data_dir))
+        code = main(["extract", "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code != 0
+    assert len(err.splitlines()) == 1 and "ATLASSIAN_API_KEY" in err
+    assert "not-the-key-0123456789" not in err
+    assert not data_dir.exists() or not any(data_dir.iterdir())
+
+
+def test_an_unknown_org_names_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = make_world(50)
+    with start_in_thread(world) as simulator:
+        monkeypatch.setenv("ATLASSIAN_API_BASE_URL", simulator.base_url)
+        monkeypatch.setenv("ATLASSIAN_ORG_ID", "no-such-org")
+        monkeypatch.setenv("ATLASSIAN_API_KEY", world.api_key)
+        code = main(["extract", "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code != 0 and len(err.splitlines()) == 1 and "ATLASSIAN_ORG_ID" in err
+
+
+def test_the_api_key_appears_in_no_log_no_table_and_no_file(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    world = make_world(80, faults=FaultConfig(error_rate=0.1, seed=3))
+    data_dir = tmp_path / "data"
+    caplog.set_level(logging.DEBUG)
+    with start_in_thread(world) as simulator:
+        monkeypatch.setenv("ATLASSIAN_API_BASE_URL", simulator.base_url)
+        monkeypatch.setenv("ATLASSIAN_ORG_ID", next(iter(world.orgs)))
+        monkeypatch.setenv("ATLASSIAN_API_KEY", world.api_key)
+        monkeypatch.setenv("SEATWATCH_DATA_DIR", str(data_dir))
+        assert main(["extract"]) == 0
+    output = capsys.readouterr()
+    for text in (output.out, output.err, caplog.text):
+        assert world.api_key not in text
+    assert (data_dir / "warehouse.duckdb").exists()
+    assert files_containing(tmp_path, world.api_key) == []
+    # DuckDB compresses strings, so also look through every row of every table as text.
+    with connect(data_dir / "warehouse.duckdb", read_only=True) as con:
+        tables = con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
+        assert len(tables) > 10
+        for schema, table in tables:
+            sql = f'select count(*) from "{schema}"."{table}" as t where cast(t as varchar) like ?'
+            assert con.execute(sql, [f"%{world.api_key}%"]).fetchone() == (0,), table
