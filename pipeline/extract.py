@@ -111,7 +111,7 @@ def run_extract(
         ensure_warehouse(settings.warehouse_path)
         pipeline = make_pipeline(settings)
         # A package left by a crashed run would otherwise be loaded first, or block new data.
-        pipeline.drop_pending_packages()
+        pipeline.abort_packages()
         source = atlassian_admin(sessions, run, progress)
         if resources:
             source = source.with_resources(*resources)
