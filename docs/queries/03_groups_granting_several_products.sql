@@ -2,7 +2,7 @@
 -- one seat you meant to reclaim (these rows land in the plan's `needs_review` lane).
 select
     g.org_id,
-    g.name as group_name,
+    g.group_name,
     count(distinct gr.product_key) as products_granted,
     string_agg(distinct gr.product_key, ', ' order by gr.product_key) as products,
     count(distinct m.account_id) as members

@@ -1,0 +1,179 @@
+-- One row per (org, user, product, site) the user holds a seat for now: through the groups they belong
+-- to, or directly (listed by the API's productAccess with no group granting it).
+--
+-- Only roles in the `seat_role_ids` var occupy a seat (user and product admin); a group that grants a
+-- guest or customer role gives access but no paid seat, so it does not count here. It still counts as
+-- "a group grants this" when telling group access from direct access.
+with
+
+grants as (
+    select * from {{ ref('stg_atlassian__group_product_grants') }}
+),
+
+memberships as (
+    select * from {{ ref('stg_atlassian__group_memberships') }}
+),
+
+groups as (
+    select * from {{ ref('stg_atlassian__groups') }}
+),
+
+listed_access as (
+    select * from {{ ref('stg_atlassian__user_product_access') }}
+),
+
+as_of as (
+    select * from {{ ref('int_orgs__as_of') }}
+),
+
+member_grants as (
+    select
+        memberships.org_id,
+        memberships.account_id,
+        memberships.group_id,
+        groups.group_name,
+        grants.product_key,
+        grants.site_id,
+        grants.role_id,
+        grants.role_id in {{ sql_string_list(var('seat_role_ids')) }} as is_seat_role,
+        grants.role_id in {{ sql_string_list(var('admin_role_ids')) }} as is_admin_role
+    from memberships
+    inner join grants
+        on
+            memberships.org_id = grants.org_id
+            and memberships.group_id = grants.group_id
+    left join groups
+        on
+            memberships.org_id = groups.org_id
+            and memberships.group_id = groups.group_id
+    where grants.product_key is not null and grants.site_id is not null
+),
+
+seat_grants as (
+    select distinct
+        org_id,
+        account_id,
+        group_id,
+        group_name,
+        product_key,
+        site_id
+    from member_grants
+    where is_seat_role
+),
+
+-- Every product instance a group grants, whatever the role: removing a member takes all of them away.
+group_instances as (
+    select distinct
+        org_id,
+        group_id,
+        product_key,
+        site_id
+    from grants
+    where product_key is not null and site_id is not null
+),
+
+other_instances as (
+    select
+        seat_grants.org_id,
+        seat_grants.account_id,
+        seat_grants.product_key,
+        seat_grants.site_id,
+        -- the same product on another site shows as its product key too: still more than this seat
+        string_agg(distinct group_instances.product_key, ', ' order by group_instances.product_key)
+            as other_products_granted_by_granting_groups
+    from seat_grants
+    inner join group_instances
+        on
+            seat_grants.org_id = group_instances.org_id
+            and seat_grants.group_id = group_instances.group_id
+            and (
+                seat_grants.product_key != group_instances.product_key
+                or seat_grants.site_id != group_instances.site_id
+            )
+    group by seat_grants.org_id, seat_grants.account_id, seat_grants.product_key, seat_grants.site_id
+),
+
+admin_instances as (
+    select distinct
+        org_id,
+        account_id,
+        product_key,
+        site_id
+    from member_grants
+    where is_admin_role
+),
+
+group_access as (
+    select
+        org_id,
+        account_id,
+        product_key,
+        site_id,
+        false as is_direct_access,
+        string_agg(group_id, ', ' order by group_id) as granting_group_ids,
+        string_agg(coalesce(group_name, group_id), ', ' order by coalesce(group_name, group_id))
+            as granting_group_names,
+        count(*) as granting_group_count
+    from seat_grants
+    group by org_id, account_id, product_key, site_id
+),
+
+-- Listed by productAccess on the as-of day and granted by no group at all: direct access.
+direct_access as (
+    select distinct
+        listed_access.org_id,
+        listed_access.account_id,
+        listed_access.product_key,
+        listed_access.site_id,
+        true as is_direct_access,
+        cast(null as varchar) as granting_group_ids,
+        cast(null as varchar) as granting_group_names,
+        cast(0 as bigint) as granting_group_count
+    from listed_access
+    inner join as_of
+        on
+            listed_access.org_id = as_of.org_id
+            and listed_access.snapshot_date = as_of.snapshot_date
+    where
+        listed_access.product_key is not null
+        and listed_access.site_id is not null
+        and not exists (
+            select 1
+            from member_grants
+            where
+                member_grants.org_id = listed_access.org_id
+                and member_grants.account_id = listed_access.account_id
+                and member_grants.product_key = listed_access.product_key
+                and member_grants.site_id = listed_access.site_id
+        )
+),
+
+access as (
+    select * from group_access
+    union all
+    select * from direct_access
+),
+
+final as (
+    select
+        access.*,
+        true as has_access,
+        admin_instances.account_id is not null as is_product_admin,
+        other_instances.account_id is not null as has_other_products_in_granting_groups,
+        other_instances.other_products_granted_by_granting_groups
+    from access
+    left join admin_instances
+        on
+            access.org_id = admin_instances.org_id
+            and access.account_id = admin_instances.account_id
+            and access.product_key = admin_instances.product_key
+            and access.site_id = admin_instances.site_id
+    left join other_instances
+        on
+            access.org_id = other_instances.org_id
+            and access.account_id = other_instances.account_id
+            and access.product_key = other_instances.product_key
+            and access.site_id = other_instances.site_id
+)
+
+select * from final

@@ -1,0 +1,25 @@
+{% set key_columns = ['org_id', 'group_id', 'product_key', 'site_id', 'role_id'] %}
+{% set columns = raw_column_names(source('raw', 'group_product_grants')) %}
+
+-- One row per role a group holds on a product instance.
+with
+
+source as (
+    select * from {{ raw_table('group_product_grants', key_columns) }}
+),
+
+renamed as (
+    select
+        ---------- ids
+        cast(org_id as varchar) as org_id,
+        cast(group_id as varchar) as group_id,
+        cast(product_key as varchar) as product_key,
+        cast(site_id as varchar) as site_id,
+        cast(role_id as varchar) as role_id,
+        {{ column_or_null(columns, 'resource_id', 'varchar') }} as resource_id
+
+    from source
+    {{ latest_load_only(key_columns) }}
+)
+
+select * from renamed

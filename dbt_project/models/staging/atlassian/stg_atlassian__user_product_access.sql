@@ -1,0 +1,28 @@
+{% set key_columns = ['org_id', 'snapshot_date', 'account_id', 'product_key', 'site_id'] %}
+{% set columns = raw_column_names(source('raw', 'user_product_access')) %}
+
+-- Product instances a user can reach, per snapshot day (v2 search `productAccess`, bulk strategy only;
+-- with the per-user strategy this table stays empty and access comes from group grants alone).
+with
+
+source as (
+    select * from {{ raw_table('user_product_access', key_columns) }}
+),
+
+renamed as (
+    select
+        ---------- ids
+        cast(org_id as varchar) as org_id,
+        cast(account_id as varchar) as account_id,
+        cast(product_key as varchar) as product_key,
+        cast(site_id as varchar) as site_id,
+        {{ column_or_null(columns, 'resource_id', 'varchar') }} as resource_id,
+
+        ---------- dates
+        cast(snapshot_date as date) as snapshot_date
+
+    from source
+    {{ latest_load_only(key_columns) }}
+)
+
+select * from renamed
