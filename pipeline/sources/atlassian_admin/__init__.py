@@ -41,6 +41,13 @@ _UNSUPPORTED_STATUSES = {400, 404, 405, 501}
 
 ProgressFn = Callable[[str, dict[str, Any]], None]
 
+_SNAPSHOT_HINTS = dlt.mark.make_hints(
+    table_name="user_snapshots",
+    write_disposition="merge",
+    primary_key=("org_id", "snapshot_date", "account_id"),
+    columns=schema.USER_COLUMNS,
+)
+
 
 @dataclass(frozen=True)
 class EventsWindow:
@@ -182,9 +189,9 @@ def atlassian_admin(
             snap.counts["users"] = len(records)
             rows = [record.row for record in records]
             yield rows
-            # The same rows keyed by day: the history that tells removed users apart (re-running a day
-            # replaces that day's snapshot instead of adding a second one).
-            yield dlt.mark.with_table_name(rows, "user_snapshots")
+            # The same rows keyed by day: the history that tells removed users apart. Its own key includes
+            # the day (re-running a day replaces that day's snapshot; a new day adds one).
+            yield dlt.mark.with_hints(rows, _SNAPSHOT_HINTS, create_table_variant=True)
 
     @dlt.resource(
         write_disposition="merge",
@@ -231,7 +238,7 @@ def atlassian_admin(
         for snap in snapshots:
             api = snap.session.api
             for group in api.iter_groups(snap.org_id):
-                assignments = api.group_role_assignments(
+                assignments = api.get_group_role_assignments(
                     snap.org_id, group.get("directoryId") or "-", group["id"]
                 )
                 yield from mappers.grant_rows(snap.org_id, group["id"], assignments)

@@ -1,0 +1,215 @@
+"""The Admin API endpoints Seatwatch reads, as async methods returning the API's own JSON.
+
+No renaming here (the dlt source maps casing). Listings whose callers need the page's ``Date`` or cursor
+yield :class:`Page`\\ s (users, events); the other listings yield items.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncGenerator, Iterable, Sequence
+from typing import Any
+
+from pipeline.atlassian.client import AdminClient
+from pipeline.atlassian.errors import UnexpectedResponseError, UserNotFoundError
+from pipeline.atlassian.pagination import (
+    Page,
+    body_cursor_pages,
+    cursor_pages,
+    event_pages,
+    stream_pages,
+    url_link_pages,
+)
+
+log = logging.getLogger("seatwatch.api")
+
+ALL_DIRECTORIES = "-"
+LAST_ACTIVE_DATES = "/v1/orgs/{}/directory/users/{}/last-active-dates"
+
+
+def _data(body: Any, request_line: str) -> Any:
+    if not isinstance(body, dict) or "data" not in body:
+        raise UnexpectedResponseError(
+            f"{request_line} returned no `data`; report this line to the Seatwatch maintainers."
+        )
+    return body["data"]
+
+
+class AdminApi:
+    """Endpoint methods over one :class:`AdminClient`."""
+
+    def __init__(self, client: AdminClient) -> None:
+        self.client = client
+
+    # Orgs and directories
+
+    async def list_orgs(self) -> AsyncGenerator[dict[str, Any], None]:
+        async for page in url_link_pages(self.client, "/v1/orgs"):
+            for item in page.items:
+                yield item
+
+    async def get_org(self, org_id: str) -> dict[str, Any]:
+        """The org's ``data`` object (``id``, ``attributes.name``, ...)."""
+        response = await self.client.request("GET", "/v1/orgs/{}", org_id)
+        return _data(response.body, "GET /v1/orgs/{}")
+
+    async def list_directories(self, org_id: str) -> AsyncGenerator[dict[str, Any], None]:
+        async for page in cursor_pages(self.client, "/v2/orgs/{}/directories", org_id):
+            for item in page.items:
+                yield item
+
+    # Users
+
+    def iter_users(
+        self,
+        org_id: str,
+        *,
+        directory_id: str = ALL_DIRECTORIES,
+        limit: int = 100,
+        group_ids: Sequence[str] | None = None,
+    ) -> AsyncGenerator[Page, None]:
+        """v2 ``GET .../directories/{directoryId}/users`` (deprecated after 30 Jun 2027)."""
+        params = {"limit": limit, "groupIds": list(group_ids) if group_ids else None}
+        return cursor_pages(
+            self.client, "/v2/orgs/{}/directories/{}/users", org_id, directory_id, params=params
+        )
+
+    def search_users(
+        self,
+        org_id: str,
+        *,
+        directory_id: str = ALL_DIRECTORIES,
+        expand: Sequence[str] = (),
+        limit: int = 100,
+        filters: dict[str, Any] | None = None,
+    ) -> AsyncGenerator[Page, None]:
+        """v2 ``POST .../users/search``; ``expand`` e.g. ``["productAccess", "groups"]``."""
+        body: dict[str, Any] = {**(filters or {}), "limit": limit}
+        if expand:
+            body["expand"] = list(expand)
+        return body_cursor_pages(
+            self.client,
+            "/v2/orgs/{}/directories/{}/users/search",
+            org_id,
+            directory_id,
+            body=body,
+            cursor_alone=False,
+        )
+
+    def iter_v1_users(self, org_id: str) -> AsyncGenerator[Page, None]:
+        """Legacy v1 managed accounts (snake_case, ``links.next`` URLs)."""
+        return url_link_pages(self.client, "/v1/orgs/{}/users", org_id)
+
+    async def iter_group_member_ids(
+        self, org_id: str, group_id: str, *, directory_id: str = ALL_DIRECTORIES
+    ) -> AsyncGenerator[str, None]:
+        """Account ids of a group's members: there is no members endpoint, so filter users by group."""
+        async for page in self.iter_users(org_id, directory_id=directory_id, group_ids=[group_id]):
+            for item in page.items:
+                yield item["accountId"]
+
+    # Last-active dates
+
+    async def get_last_active_dates(self, org_id: str, account_id: str) -> dict[str, Any]:
+        """One user's ``data`` (``product_access``, ``added_to_org``, ...), products merged over pages."""
+        merged: dict[str, Any] | None = None
+        async for page in cursor_pages(self.client, LAST_ACTIVE_DATES, org_id, account_id):
+            data = _data(page.body, f"GET {LAST_ACTIVE_DATES}")
+            if merged is None:
+                merged = {**data, "product_access": list(data.get("product_access") or [])}
+            else:
+                merged["product_access"] += data.get("product_access") or []
+        assert merged is not None  # the walk yields at least one page
+        return merged
+
+    async def map_last_active_dates(
+        self, org_id: str, account_ids: Iterable[str]
+    ) -> list[dict[str, Any] | None]:
+        """:meth:`get_last_active_dates` for many users, ``max_concurrency`` at a time, in input order.
+
+        A user removed since the listing (404 ``ADMIN-404-8``) gives None; any other error cancels the
+        remaining calls and is raised.
+        """
+        ids = list(account_ids)
+        results: list[dict[str, Any] | None] = [None] * len(ids)
+        pending = iter(range(len(ids)))
+
+        async def worker() -> None:
+            # Workers pull indexes instead of one task per user: memory stays flat for 100k users.
+            for index in pending:
+                try:
+                    results[index] = await self.get_last_active_dates(org_id, ids[index])
+                except UserNotFoundError:
+                    log.info("org %s: user %s left during the run; no last-active dates", org_id, ids[index])
+
+        workers = [asyncio.create_task(worker()) for _ in range(min(len(ids), self.client.max_concurrency))]
+        try:
+            await asyncio.gather(*workers)
+        finally:
+            for task in workers:
+                task.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+        return results
+
+    # Audit log
+
+    def iter_events_stream(
+        self,
+        org_id: str,
+        cursor: str | None = None,
+        from_ms: int | None = None,
+        to_ms: int | None = None,
+        limit: int = 200,
+    ) -> AsyncGenerator[Page, None]:
+        """``/events-stream`` in processing order, from ``cursor`` (kept from last time) or a time range."""
+        params = {"from": from_ms, "to": to_ms, "limit": limit}
+        return stream_pages(self.client, "/v1/orgs/{}/events-stream", org_id, params=params, cursor=cursor)
+
+    def iter_events(
+        self, org_id: str, from_ms: int, to_ms: int, limit: int | None = None
+    ) -> AsyncGenerator[Page, None]:
+        """``/events`` for a time window (10 requests/min: prefer :meth:`iter_events_stream`)."""
+        params = {"from": from_ms, "to": to_ms, "limit": limit}
+        return event_pages(self.client, "/v1/orgs/{}/events", org_id, params=params)
+
+    async def list_event_actions(self, org_id: str) -> list[dict[str, Any]]:
+        response = await self.client.request("GET", "/v1/orgs/{}/event-actions", org_id)
+        return _data(response.body, "GET /v1/orgs/{}/event-actions")
+
+    # Groups and workspaces
+
+    async def iter_groups(
+        self, org_id: str, *, directory_id: str = ALL_DIRECTORIES, limit: int = 100
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        pages = body_cursor_pages(
+            self.client,
+            "/v2/orgs/{}/directories/{}/groups/search",
+            org_id,
+            directory_id,
+            body={"limit": limit},
+            cursor_alone=False,
+        )
+        async for page in pages:
+            for item in page.items:
+                yield item
+
+    async def get_group_role_assignments(
+        self, org_id: str, directory_id: str, group_id: str
+    ) -> list[dict[str, Any]]:
+        template = "/v2/orgs/{}/directories/{}/groups/{}/role-assignments"
+        return [
+            item
+            async for page in cursor_pages(self.client, template, org_id, directory_id, group_id)
+            for item in page.items
+        ]
+
+    async def search_workspaces(
+        self, org_id: str, *, limit: int = 100
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        pages = body_cursor_pages(
+            self.client, "/v2/orgs/{}/workspaces", org_id, body={"limit": limit}, cursor_alone=True
+        )
+        async for page in pages:
+            for item in page.items:
+                yield item

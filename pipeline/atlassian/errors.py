@@ -1,0 +1,133 @@
+"""Typed errors of the Admin API client.
+
+Each message is one line that says what failed and what to do. Errors carry plain values only (status, API
+error code, request line), never httpx request or response objects: those hold the Authorization header, and
+anything reachable from an exception can end up in a log, a Dagster event or a crash report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pipeline.errors import SeatwatchError
+
+KEY_HINT = "ATLASSIAN_API_KEY (or ATLASSIAN_API_KEY__<ORG_ID>)"
+_DETAIL_LIMIT = 200
+
+
+class AtlassianApiError(SeatwatchError):
+    """An Admin API call failed. ``status_code`` is None when no HTTP response was received."""
+
+    def __init__(self, message: str, *, status_code: int | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.code = code
+
+
+class AuthenticationError(AtlassianApiError):
+    """401/403: the key is wrong, expired, scoped, or not an org admin's."""
+
+
+class OrgNotFoundError(AtlassianApiError):
+    """404 ``ADMIN-404-2``: the org id is not one this key can see."""
+
+
+class NotFoundError(AtlassianApiError):
+    """Any other 404."""
+
+
+class UserNotFoundError(NotFoundError):
+    """404 ``ADMIN-404-8``: the account left the org between listing and this call."""
+
+
+class BadRequestError(AtlassianApiError):
+    """400: the API refused the request as sent."""
+
+
+class RetriesExhaustedError(AtlassianApiError):
+    """Every attempt ended in a retryable failure (429, 5xx, timeout, dropped connection, bad JSON)."""
+
+
+class ApiConnectionError(RetriesExhaustedError):
+    """The host could not be reached at all."""
+
+
+class UnsafeLinkError(AtlassianApiError):
+    """A ``links.next`` URL pointed at another host; following it would hand that host the API key."""
+
+
+class UnexpectedResponseError(AtlassianApiError):
+    """A status or body shape the client has no rule for, or a cursor that does not advance."""
+
+
+_ORG_NOT_FOUND = {"ADMIN-404-2", "ADMIN-UAM-404-2"}
+_USER_NOT_FOUND = {"ADMIN-404-8"}
+
+
+def summarize_body(body: Any) -> tuple[str | None, str | None]:
+    """``(code, title)`` from any of the API's three error body families (see the API notes, section 4)."""
+    if not isinstance(body, dict):
+        return None, None
+    errors = body.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        first = errors[0]
+        code, title = first.get("code"), first.get("title") or first.get("detail")
+    else:
+        code = body.get("code", body.get("key"))
+        title = body.get("message") or body.get("error") or body.get("title")
+    return (
+        None if code is None else str(code)[:_DETAIL_LIMIT],
+        None if title is None else str(title)[:_DETAIL_LIMIT],
+    )
+
+
+def error_for_status(
+    status: int, body: Any, request_line: str, redact: Callable[[str], str]
+) -> AtlassianApiError:
+    """The typed error for a non-retryable HTTP status. ``request_line`` is ``METHOD /path`` (no query)."""
+    code, title = summarize_body(body)
+    said = redact(" ".join(part for part in (code, title) if part)) or "no error details"
+    where = f"{request_line} → HTTP {status} ({said})"
+    if status in (401, 403):
+        return AuthenticationError(
+            f"The Atlassian API refused the API key: {where}. The key is wrong, expired, created with "
+            f"scopes, or lacks org-admin rights: set {KEY_HINT} to an org API key without scopes "
+            "(admin.atlassian.com > Settings > API keys).",
+            status_code=status,
+            code=code,
+        )
+    if status == 404 and code in _ORG_NOT_FOUND:
+        return OrgNotFoundError(
+            f"Organization not found: {where}. Check ATLASSIAN_ORG_ID against admin.atlassian.com > "
+            "Settings > API keys (the key must belong to that org).",
+            status_code=status,
+            code=code,
+        )
+    if status == 404 and code in _USER_NOT_FOUND:
+        return UserNotFoundError(
+            f"User not found: {where}. The account left the org during the run; run again.",
+            status_code=status,
+            code=code,
+        )
+    if status == 404:
+        # An Atlassian error code means the resource is gone; none usually means a wrong API root.
+        hint = (
+            "The resource no longer exists; run again."
+            if code
+            else "Check ATLASSIAN_API_BASE_URL (default https://api.atlassian.com/admin)."
+        )
+        return NotFoundError(f"Not found: {where}. {hint}", status_code=status, code=code)
+    if status == 400:
+        return BadRequestError(
+            f"The Atlassian API rejected the request: {where}. The API may have changed; report this line "
+            "to the Seatwatch maintainers.",
+            status_code=status,
+            code=code,
+        )
+    return UnexpectedResponseError(
+        f"Unexpected answer from the Atlassian API: {where}. Check ATLASSIAN_API_BASE_URL, or report this "
+        "line to the Seatwatch maintainers.",
+        status_code=status,
+        code=code,
+    )

@@ -1,0 +1,204 @@
+"""Endpoint methods: paths, merging, the last-active fan-out, counters and server dates."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import timedelta
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from pipeline.atlassian import AdminApi, AdminClient, ApiStats, AuthenticationError
+from pipeline.settings import Secret
+
+from .fakes import KEY, ORG, SERVER_TIME, FakeApi, collect, http_date, reply
+
+ARI = "ari:cloud:jira-software::site/58d24034"
+
+
+def last_active_route(fake: FakeApi, answers: dict[str, httpx.Response]) -> None:
+    """Per-user answers (default: no products) after a random short delay, so answers come back shuffled."""
+
+    async def handle(request: httpx.Request) -> httpx.Response:
+        account_id = request.url.path.split("/")[-2]
+        await asyncio.sleep(random.uniform(0, 0.01))
+        return answers.get(account_id) or reply(body={"data": {"product_access": [{"id": account_id}]}})
+
+    fake.fallback = handle
+
+
+def test_last_active_dates_merge_products_over_pages() -> None:
+    fake = FakeApi()
+    fake.route(
+        "GET",
+        f"/v1/orgs/{ORG}/directory/users/557058:abc/last-active-dates",
+        lambda request: reply(
+            body={
+                "data": {
+                    "product_access": [{"id": ARI, "key": "jira-software"}],
+                    "added_to_org": "2023-05-04",
+                },
+                "links": {"next": "p2"},
+            }
+            if "cursor" not in request.url.params
+            else {"data": {"product_access": [{"id": "ari:cloud:confluence::site/1", "key": "confluence"}]}}
+        ),
+    )
+
+    data = asyncio.run(fake.api().get_last_active_dates(ORG, "557058:abc"))
+
+    assert [product["key"] for product in data["product_access"]] == ["jira-software", "confluence"]
+    assert data["added_to_org"] == "2023-05-04"
+    assert (
+        fake.requests[0].url.raw_path.decode()
+        == f"/admin/v1/orgs/{ORG}/directory/users/557058:abc/last-active-dates"
+    )
+    assert dict(fake.requests[1].url.params) == {"cursor": "p2"}
+
+
+def test_ids_are_quoted_so_they_cannot_change_the_path() -> None:
+    fake = FakeApi()
+    last_active_route(fake, {})
+
+    asyncio.run(fake.api().get_last_active_dates(ORG, "a/../../b?x=1"))
+
+    assert fake.requests[0].url.raw_path.decode().endswith("/users/a%2F..%2F..%2Fb%3Fx%3D1/last-active-dates")
+    with pytest.raises(ValueError, match="invalid id"):
+        asyncio.run(fake.api().get_last_active_dates(ORG, ".."))
+
+
+def test_fan_out_keeps_input_order_bounds_concurrency_and_skips_departed_users() -> None:
+    fake = FakeApi()
+    gone = reply(404, {"errors": [{"code": "ADMIN-404-8", "title": "User not found"}]})
+    last_active_route(fake, {"u7": gone})
+    ids = [f"u{i}" for i in range(40)]
+
+    results = asyncio.run(fake.api(max_concurrency=3).map_last_active_dates(ORG, ids))
+
+    assert results[7] is None
+    assert [r["product_access"][0]["id"] for i, r in enumerate(results) if i != 7] == [
+        account_id for account_id in ids if account_id != "u7"
+    ]
+    assert fake.max_in_flight <= 3
+    assert len(fake.requests) == 40
+
+
+def test_fan_out_stops_at_the_first_real_error_and_the_client_stays_usable() -> None:
+    fake = FakeApi()
+    last_active_route(fake, {"u3": reply(401, {"code": 401, "message": "Unauthorized"})})
+
+    async def scenario() -> tuple[int, dict]:
+        async with fake.client(max_concurrency=2) as client:
+            api = AdminApi(client)
+            with pytest.raises(AuthenticationError):
+                await api.map_last_active_dates(ORG, [f"u{i}" for i in range(200)])
+            sent = len(fake.requests)
+            # Cancelled calls handed their pacing tickets back: the next call is not stuck.
+            return sent, await asyncio.wait_for(api.get_last_active_dates(ORG, "u100"), 5)
+
+    sent, after = asyncio.run(scenario())
+
+    assert sent < 200
+    assert after["product_access"][0]["id"] == "u100"
+
+
+def test_fan_out_of_nothing_makes_no_call() -> None:
+    fake = FakeApi()
+    assert asyncio.run(fake.api().map_last_active_dates(ORG, [])) == []
+    assert fake.requests == []
+
+
+def test_small_endpoints_return_the_apis_data() -> None:
+    fake = FakeApi()
+    fake.route("GET", f"/v1/orgs/{ORG}", reply(body={"data": {"id": ORG, "attributes": {"name": "acme"}}}))
+    fake.route(
+        "GET",
+        f"/v1/orgs/{ORG}/event-actions",
+        reply(body={"data": [{"id": "user_login", "type": "event-actions", "attributes": {}}]}),
+    )
+    fake.route(
+        "GET",
+        f"/v2/orgs/{ORG}/directories/d1/groups/g1/role-assignments",
+        lambda request: reply(
+            body={"data": [{"resourceId": ARI}], "links": {"next": "r2"}}
+            if "cursor" not in request.url.params
+            else {"data": [{"resourceId": "ari:cloud:confluence::site/1"}], "links": {}}
+        ),
+    )
+    fake.route(
+        "GET",
+        f"/v2/orgs/{ORG}/directories/-/users",
+        reply(body={"data": [{"accountId": "a1"}, {"accountId": "a2"}], "links": {"next": None}}),
+    )
+
+    async def scenario() -> tuple:
+        api = fake.api()
+        return (
+            await api.get_org(ORG),
+            await api.list_event_actions(ORG),
+            await api.get_group_role_assignments(ORG, "d1", "g1"),
+            await collect(api.iter_group_member_ids(ORG, "g1")),
+        )
+
+    org, actions, assignments, members = asyncio.run(scenario())
+
+    assert org["attributes"]["name"] == "acme"
+    assert [action["id"] for action in actions] == ["user_login"]
+    assert [a["resourceId"] for a in assignments] == [ARI, "ari:cloud:confluence::site/1"]
+    assert members == ["a1", "a2"]
+    assert fake.requests[-1].url.params.get_list("groupIds") == ["g1"]
+
+
+def test_counters_and_server_dates_per_bucket() -> None:
+    later = SERVER_TIME + timedelta(days=3)
+    fake = FakeApi()
+    fake.route("GET", f"/v1/orgs/{ORG}", reply(body={"data": {"id": ORG}}))
+    fake.route(
+        "POST",
+        f"/v2/orgs/{ORG}/directories/-/users/search",
+        httpx.Response(200, json={"data": [], "links": {}}, headers={"Date": http_date(later)}),
+    )
+    calls: list[tuple[str, int | None]] = []
+
+    async def scenario() -> tuple[AdminClient, list]:
+        async with fake.client(on_call=lambda bucket, status: calls.append((bucket, status))) as client:
+            api = AdminApi(client)
+            with pytest.raises(RuntimeError, match="no response"):
+                client.server_now()
+            await api.get_org(ORG)
+            await api.get_org(ORG)
+            pages = await collect(api.search_users(ORG, expand=["productAccess"]))
+            return client, pages
+
+    client, pages = asyncio.run(scenario())
+
+    search = "POST /v2/orgs/{}/directories/{}/users/search"
+    stats: ApiStats = client.stats
+    assert stats.as_dict() == {"calls": 3, "retries": 0, "rate_limited": 0}
+    assert stats.by_bucket["GET /v1/orgs/{}"].calls == 2
+    assert client.server_date("GET /v1/orgs/{}") == SERVER_TIME
+    assert client.server_date(search) == later == pages[0].date
+    assert client.server_now() == later  # the latest answer's Date
+    assert calls == [("GET /v1/orgs/{}", 200), ("GET /v1/orgs/{}", 200), (search, 200)]
+
+
+def test_works_in_process_through_asgi_transport() -> None:
+    async def org(request: Request) -> JSONResponse:
+        assert request.headers["authorization"] == f"Bearer {KEY}"
+        return JSONResponse(
+            {"data": {"id": request.path_params["org_id"]}}, headers={"Date": http_date(SERVER_TIME)}
+        )
+
+    app = Starlette(routes=[Route("/admin/v1/orgs/{org_id}", org)])
+
+    async def scenario() -> dict:
+        transport = httpx.ASGITransport(app=app)
+        async with AdminClient("http://simulator/admin", Secret(KEY), transport=transport) as client:
+            return await AdminApi(client).get_org(ORG)
+
+    assert asyncio.run(scenario()) == {"id": ORG}
