@@ -154,8 +154,11 @@ class Group:
     members: set[str] = field(default_factory=set)  # account ids
 
     def product_seats(self) -> list[SeatKey]:
-        """The seats this group grants (product user role only; admin roles are not seats)."""
-        return [(product, cloud_id) for product, cloud_id, role in self.grants if role == ROLE_USER]
+        """The seats this group grants: the product user role, and the product admin role, since a product
+        admin uses (and is billed for) the product too."""
+        return [
+            (product, cloud_id) for product, cloud_id, role in self.grants if role in (ROLE_USER, ROLE_ADMIN)
+        ]
 
 
 # Personas drive activity. `bot` and `customer` are never active; `never` has seats it never uses.
