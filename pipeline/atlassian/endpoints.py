@@ -75,6 +75,17 @@ class AdminApi:
             self.client, "/v2/orgs/{}/directories/{}/users", org_id, directory_id, params=params
         )
 
+    async def count_users(self, org_id: str, *, directory_id: str = ALL_DIRECTORIES) -> int:
+        """v2 ``GET .../directories/{directoryId}/users/count``: how many users the org lists."""
+        template = "/v2/orgs/{}/directories/{}/users/count"
+        response = await self.client.request("GET", template, org_id, directory_id)
+        count = response.body.get("count") if isinstance(response.body, dict) else None
+        if not isinstance(count, int):
+            raise UnexpectedResponseError(
+                f"GET {template} answered without a count; is the API version current?"
+            )
+        return count
+
     def search_users(
         self,
         org_id: str,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Callable, Coroutine, Iterable, Iterator
 from contextlib import ExitStack
 from datetime import datetime
+from functools import partial
 from typing import Any, TypeVar
 
 from anyio.from_thread import BlockingPortal, start_blocking_portal
@@ -121,6 +122,9 @@ class SyncAdminApi:
 
     def iter_users(self, org_id: str, **options: Any) -> Iterator[Page]:
         return self._iterate(self._ready[1].iter_users(org_id, **options))
+
+    def count_users(self, org_id: str, **options: Any) -> int:
+        return self._call(partial(self._ready[1].count_users, org_id, **options))
 
     def search_users(self, org_id: str, **options: Any) -> Iterator[Page]:
         return self._iterate(self._ready[1].search_users(org_id, **options))

@@ -335,6 +335,16 @@ async def search_users(request: Request) -> Response:
     return _users_page(request, org, directory_id, "v2-users-search", state)
 
 
+async def count_users(request: Request) -> Response:
+    """``GET .../users/count``: the users GET would list with the same filters, as ``{"count": N}``."""
+    org = find_org(request)
+    directory_id = _directory(request, org)
+    where = _user_filter(
+        state_of(request).world, org, directory_id, _user_query_from_params(request, codes_for(request))
+    )
+    return json_response({"count": sum(1 for user in org.users.values() if where(user))})
+
+
 def _find_user(request: Request, org: Org) -> User:
     account_id = request.path_params["accountId"]
     user = org.users.get(account_id)
@@ -523,6 +533,8 @@ ROUTES = [
     Route("/v2/orgs/{orgId}/directories", list_directories),
     Route("/v2/orgs/{orgId}/directories/{directoryId}/users", list_users),
     Route("/v2/orgs/{orgId}/directories/{directoryId}/users/search", search_users, methods=["POST"]),
+    # Before `users/{accountId}`, which would otherwise take "count" for an account id.
+    Route("/v2/orgs/{orgId}/directories/{directoryId}/users/count", count_users),
     Route("/v2/orgs/{orgId}/directories/{directoryId}/users/{accountId}", get_user),
     Route(
         "/v2/orgs/{orgId}/directories/{directoryId}/users/{accountId}/role-assignments", user_role_assignments

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pipeline.atlassian import AuthenticationError, SyncAdminApi
+from pipeline.atlassian import AuthenticationError, SyncAdminApi, UnexpectedResponseError
 from pipeline.settings import Secret
 
 from .fakes import BASE, KEY, ORG, FakeApi, leaks, reply, request_json
@@ -77,7 +77,7 @@ def test_item_listings_and_the_dlt_source_names() -> None:
         assert [w["id"] for w in api.search_workspaces(ORG)] == ["w1"]
         assert [d["directoryId"] for d in api.list_directories(ORG)] == ["d1"]
         assert [a["id"] for a in api.list_event_actions(ORG)] == ["user_login"]
-        assert api.group_role_assignments(ORG, "d1", "g1") == [{"r": 1}]
+        assert api.get_group_role_assignments(ORG, "d1", "g1") == [{"r": 1}]
         assert [page.next_cursor for page in api.iter_events_stream(ORG, cursor="kept")] == ["tail"]
 
 
@@ -104,3 +104,13 @@ def test_close_stops_the_loop_thread_and_is_idempotent() -> None:
     with pytest.raises(RuntimeError, match="not open"):
         api.get_org(ORG)
     assert api.stats.calls == 0  # counters stay readable after close
+
+
+def test_users_count_and_a_count_missing_from_the_answer() -> None:
+    fake = FakeApi()
+    fake.route("GET", f"/v2/orgs/{ORG}/directories/-/users/count", reply(body={"count": 42}))
+    fake.route("GET", f"/v2/orgs/{ORG}/directories/d1/users/count", reply(body={"total": 42}))
+    with sync_api(fake) as api:
+        assert api.count_users(ORG) == 42
+        with pytest.raises(UnexpectedResponseError, match="count"):
+            api.count_users(ORG, directory_id="d1")

@@ -231,3 +231,12 @@ async def test_user_role_assignments_name_the_method(api, world: World, org_id: 
     )
     missing = await api.get(f"/v2/orgs/{org_id}/directories/-/users/nobody/role-assignments")
     assert missing.status_code == 404
+
+
+async def test_users_count_follows_the_same_filters(api, world: World, org_id: str) -> None:
+    path = f"/v2/orgs/{org_id}/directories/-/users/count"
+    everyone = await api.get(path)
+    assert everyone.status_code == 200 and everyone.json() == {"count": len(world.orgs[org_id].users)}
+    suspended = await api.get(path, params={"membershipStatus": "suspended"})
+    expected = sum(user.membership_status == "suspended" for user in world.orgs[org_id].users.values())
+    assert suspended.json() == {"count": expected} and 0 < expected < len(world.orgs[org_id].users)
