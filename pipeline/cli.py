@@ -18,6 +18,8 @@ def build_parser() -> argparse.ArgumentParser:
     # Imported here so `seatwatch --help` stays fast and importing pipeline.cli has no side effects.
     from pipeline.commands import extract as extract_command
     from pipeline.commands import report as report_command
+    from pipeline.commands import run as run_command
+    from pipeline.commands import ui as ui_command
     from pipeline.simulator import command as simulator_command
 
     parser = argparse.ArgumentParser(
@@ -28,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     extract_command.register(subparsers)
     report_command.register(subparsers)
+    run_command.register(subparsers)
+    ui_command.register(subparsers)
     simulator_command.register(subparsers)
     return parser
 

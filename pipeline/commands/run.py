@@ -1,0 +1,71 @@
+"""``seatwatch run``: the whole pipeline once, in this process, as the daily schedule would run it."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import sys
+
+from pipeline.demo import api_settings
+from pipeline.offline import apply_offline_defaults
+from pipeline.settings import load_settings
+
+EXAMPLES = """examples:
+  seatwatch run                          # the embedded demo org (no credentials set)
+  ATLASSIAN_ORG_ID=... ATLASSIAN_API_KEY=... seatwatch run
+  seatwatch ui                           # then look at the run, its checks and the lineage
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="extract, dbt build, checks and the published copy, in one Dagster run (exit 1 on failure)",
+        description=(
+            "Run the daily Dagster job in this process: the API snapshot, the audit-event days not loaded "
+            "yet, dbt (staging, intermediate, marts), the checks, and data/seatwatch.duckdb for readers."
+        ),
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--quiet", action="store_true", help="only errors on stderr")
+    parser.set_defaults(handler=_handle)
+
+
+def _handle(args: argparse.Namespace) -> int:
+    settings = load_settings()  # bad configuration ends here with exit code 2, before anything runs
+    apply_offline_defaults()
+    # Imported here: loading the definitions takes seconds and `seatwatch --help` should not.
+    from pipeline.defs.home import project_instance
+    from pipeline.defs.resources import api_override
+    from pipeline.defs.runner import failed_checks, run_daily_job, step_failures
+    from pipeline.summary import build_summary, format_summary
+
+    # dagster-dbt echoes dbt's log to stdout. It is progress, so it goes where progress goes: stderr, or
+    # nowhere with --quiet. stdout keeps the summary.
+    progress = io.StringIO() if args.quiet else sys.stderr
+    log_level = "CRITICAL" if args.quiet else "INFO"  # quiet: the failed steps are listed below
+    with (
+        project_instance() as instance,
+        api_settings(settings, quiet=args.quiet) as resolved,
+        api_override(resolved),
+        contextlib.redirect_stdout(progress),
+    ):
+        result = run_daily_job(instance, log_level=log_level)
+    if not result.success:
+        print(f"seatwatch: run {result.run_id} failed:", file=sys.stderr)
+        for failure in step_failures(result):
+            print(f"  {failure}", file=sys.stderr)
+        return 1
+    checks = failed_checks(result)
+    if not args.quiet:
+        print(format_summary(build_summary(settings.published_path)))
+        print(f"\nDagster run {result.run_id}; `seatwatch ui` shows it with its checks and lineage.")
+    if checks:
+        print(f"seatwatch: run {result.run_id} finished but {len(checks)} check(s) failed:", file=sys.stderr)
+        for check in checks:
+            details = {key: value.value for key, value in check.metadata.items()}
+            print(f"  {check.asset_check_key.to_user_string()}: {details}", file=sys.stderr)
+        return 1
+    return 0

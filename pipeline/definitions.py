@@ -1,0 +1,32 @@
+"""The single Dagster entry point (``workspace.yaml``, ``dagster dev -m pipeline.definitions``).
+
+Graph: dlt ``raw`` → dbt ``staging`` → ``intermediate`` → ``marts`` → ``published_copy``, plus the checks,
+the daily job and its schedule. Loading this module needs no credentials and no network: settings are read
+when a run starts (see :mod:`pipeline.defs.resources`). It does run ``dbt parse`` when the dbt project
+changed since the last parse (see :mod:`pipeline.defs.dbt_project`).
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipeline.defs.checks import ALL_CHECKS
+from pipeline.defs.ingest import atlassian_audit_events, atlassian_snapshot
+from pipeline.defs.publish import build_published_copy
+from pipeline.defs.resources import build_resources
+from pipeline.defs.schedules import daily_job, daily_schedule
+from pipeline.defs.transform import dbt_models, dbt_project
+from pipeline.defs.translator import MARTS_GROUP
+
+MARTS = [key for key in dbt_models.keys if key.path[0] == MARTS_GROUP]
+
+defs = dg.Definitions(
+    assets=[atlassian_snapshot, atlassian_audit_events, dbt_models, build_published_copy(MARTS)],
+    asset_checks=ALL_CHECKS,
+    jobs=[daily_job],
+    schedules=[daily_schedule],
+    resources=build_resources(dbt_project),
+    # Runs launched from the UI run in process too: dlt and dbt must not overlap on the DuckDB file anyway,
+    # and a subprocess per step costs ~4 s of start-up and imports on 2 cores.
+    executor=dg.in_process_executor,
+)

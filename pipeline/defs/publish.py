@@ -1,0 +1,64 @@
+"""The published copy: what analysts and BI tools open, replaced atomically after the marts are built.
+
+Its materialisation carries the run's headline numbers (API calls, users by lifecycle status, reclaim
+candidates, reclaimable cost), read back from the fresh copy so the UI shows exactly what readers will see.
+"""
+
+from collections.abc import Sequence
+
+import dagster as dg
+
+from pipeline.defs.layout import DUCKDB_POOL
+from pipeline.defs.translator import PUBLISHED_GROUP
+from pipeline.settings import load_settings
+from pipeline.summary import RunSummary, build_summary
+from pipeline.warehouse import connect, publish
+
+# This run's extract when it had one (a run may only rebuild the marts), else the latest extract.
+_RUN_STATS_SQL = """
+select sum(api_calls), sum(api_retries), sum(api_rate_limited), max(as_of_date)::varchar
+from marts.pipeline_runs
+where run_id = (
+    select run_id from marts.pipeline_runs order by run_id = $run_id desc, extracted_at desc limit 1
+)
+"""
+
+
+def run_metadata(summary: RunSummary, api_stats: tuple) -> dict[str, dg.MetadataValue]:
+    """Numbers worth a plot over time in the UI (one int or float per entry), plus the breakdowns."""
+    calls, retries, rate_limited, as_of = api_stats
+    candidates = sum(p.cleanup_ready + p.needs_review for p in summary.products)
+    metadata: dict[str, dg.MetadataValue] = {
+        "api_calls": dg.MetadataValue.int(int(calls or 0)),
+        "api_retries": dg.MetadataValue.int(int(retries or 0)),
+        "api_rate_limited": dg.MetadataValue.int(int(rate_limited or 0)),
+        "as_of_date": dg.MetadataValue.text(as_of or ""),
+        "reclaim_candidates": dg.MetadataValue.int(candidates),
+        "est_monthly_reclaimable_cost": dg.MetadataValue.float(summary.est_monthly_reclaimable_cost),
+        "users_by_lifecycle_status": dg.MetadataValue.json(summary.users_by_status),
+    }
+    for status, count in summary.users_by_status.items():
+        metadata[f"users_{status}"] = dg.MetadataValue.int(count)
+    return metadata
+
+
+def build_published_copy(marts: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
+    @dg.asset(
+        name="published_copy",
+        group_name=PUBLISHED_GROUP,
+        deps=marts,
+        pool=DUCKDB_POOL,
+        kinds={"duckdb"},
+        description="data/seatwatch.duckdb: a copy of the warehouse for readers, DuckDB 1.x compatible.",
+    )
+    def published_copy(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+        settings = load_settings()
+        target = publish(settings.warehouse_path, settings.published_path)
+        summary = build_summary(target)
+        with connect(target, read_only=True) as con:
+            api_stats = con.execute(_RUN_STATS_SQL, {"run_id": context.run_id}).fetchone()
+        return dg.MaterializeResult(
+            metadata={"path": dg.MetadataValue.path(str(target)), **run_metadata(summary, api_stats)}
+        )
+
+    return published_copy

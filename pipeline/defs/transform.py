@@ -1,0 +1,45 @@
+"""dbt: staging → intermediate → marts, built in one ``dbt build`` (seeds, models, snapshots, data tests).
+
+The dbt assets are not partitioned: every model rebuilds from everything in ``raw``, so a run for any
+events partition (or none) leaves the marts consistent with the warehouse. dbt tests become asset checks
+(dagster-dbt's default).
+"""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from pipeline.defs.dbt_project import seatwatch_dbt_project
+from pipeline.defs.layout import DUCKDB_POOL
+from pipeline.defs.translator import SeatwatchDbtTranslator
+from pipeline.offline import apply_offline_defaults
+from pipeline.settings import load_settings
+
+dbt_project = seatwatch_dbt_project()
+# One folder for every run's artefacts instead of dagster-dbt's new folder per invocation: dbt steps never
+# overlap (they hold the duckdb_writer pool), the folder does not grow with every run, and dbt finds the
+# partial-parse state of the previous run there.
+RUN_TARGET_PATH = Path("target") / "dagster_run"
+# dbt unit tests check the SQL logic against fixed inputs, not the data: they belong to the test suite, and
+# would add ~5 s to every run. Data tests still run, as asset checks.
+BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    name="dbt_models",
+    dagster_dbt_translator=SeatwatchDbtTranslator(),
+    pool=DUCKDB_POOL,
+)
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    settings = load_settings()
+    # DbtCliResource.cli() has no `env=`: it passes os.environ on, and profiles.yml reads the warehouse
+    # path from it. Safe: a run process executes one run.
+    os.environ["SEATWATCH_WAREHOUSE_PATH"] = str(settings.warehouse_path)
+    apply_offline_defaults()  # DO_NOT_TRACK and friends, unless the user chose otherwise
+    yield from dbt.cli(BUILD_ARGS, context=context, target_path=RUN_TARGET_PATH).stream()

@@ -1,0 +1,70 @@
+"""How dlt resources and dbt nodes become Dagster assets: keys, groups, and the links between them.
+
+Keys:
+
+* dlt: dagster-dlt's default ``dlt_atlassian_admin_<resource>`` (dbt sources point at these keys through
+  ``meta.dagster.asset_key``, so they are part of the contract with ``dbt_project/``);
+* dbt models, seeds and snapshots: ``[<schema>, <name>]``, i.e. the DuckDB relation they build, whose
+  schema is the layer;
+* sources keep the key their ``meta.dagster.asset_key`` names, which is how dbt reads after dlt.
+
+Groups follow the layers: ``raw`` → ``staging`` → ``intermediate`` → ``marts`` → ``published``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
+from dagster_dlt import DagsterDltTranslator
+from dagster_dlt.translator import DltResourceTranslatorData
+
+from pipeline.sources.atlassian_admin import SOURCE_NAME
+
+RAW_GROUP = "raw"
+MARTS_GROUP = "marts"
+PUBLISHED_GROUP = "published"
+
+
+_DLT_KEY_PREFIX = f"dlt_{SOURCE_NAME}_"
+
+
+def dlt_asset_key(resource_name: str) -> dg.AssetKey:
+    return dg.AssetKey(_DLT_KEY_PREFIX + resource_name)
+
+
+def dlt_resource_name(key: dg.AssetKey) -> str:
+    return key.path[-1].removeprefix(_DLT_KEY_PREFIX)
+
+
+class SeatwatchDltTranslator(DagsterDltTranslator):
+    def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
+        spec = super().get_asset_spec(data)
+        # dagster-dlt gives every resource an upstream `atlassian_admin_<resource>` key that nothing
+        # produces; the API is not an asset here, so those keys would only show as dangling nodes.
+        return spec.replace_attributes(deps=[], group_name=RAW_GROUP)
+
+
+class SeatwatchDbtTranslator(DagsterDbtTranslator):
+    def __init__(self) -> None:
+        super().__init__(
+            settings=DagsterDbtTranslatorSettings(
+                # `raw.users` and `raw.user_snapshots` both come from the dlt `users` resource, so two
+                # dbt sources name the same asset key.
+                enable_duplicate_source_asset_keys=True,
+            )
+        )
+
+    # `schema` is the schema dbt builds the node in (dbt_project.yml sets one per layer folder; seeds go to
+    # staging), so key and group read like the DuckDB relation.
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return super().get_asset_key(dbt_resource_props)  # meta.dagster.asset_key: the dlt asset
+        return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        if dbt_resource_props["resource_type"] == "source":
+            return RAW_GROUP
+        return dbt_resource_props["schema"]

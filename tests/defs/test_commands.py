@@ -1,0 +1,156 @@
+"""``seatwatch run`` and ``seatwatch ui``, and demo mode for runs started from the UI."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipeline.cli import main
+from pipeline.commands.ui import dagster_dev_command
+from pipeline.defs.layout import WORKSPACE_FILE
+from pipeline.defs.resources import api_override
+from pipeline.demo import DEMO_SEED, DEMO_USERS
+from pipeline.settings import OrgCredentials, Secret, load_settings
+from pipeline.simulator.model import SimulatorConfig
+from pipeline.simulator.server import start_in_thread
+from pipeline.simulator.world import World
+from pipeline.warehouse import connect
+
+
+def test_run_with_bad_configuration_exits_2_before_anything_runs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ATLASSIAN_API_KEY", "a-key-without-an-org")
+    assert main(["run"]) == 2
+    assert "ATLASSIAN_ORG_ID" in capsys.readouterr().err
+    assert not Path(os.environ["DAGSTER_HOME"]).exists()
+
+
+def test_ui_serves_dagster_dev_on_loopback_from_the_workspace_file() -> None:
+    command = dagster_dev_command(3100)
+    assert Path(command[0]).name == "dagster" and command[1] == "dev"
+    assert command[command.index("-w") + 1] == str(WORKSPACE_FILE)
+    assert command[command.index("-h") + 1] == "127.0.0.1"
+    assert command[command.index("-p") + 1] == "3100"
+
+
+def test_ui_refuses_a_bad_port(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["ui", "--port", "70000"]) == 2
+    assert "--port" in capsys.readouterr().err
+
+
+def test_run_that_fails_exits_1_with_the_cause_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = World(SimulatorConfig(users=5, seed=3))
+    with start_in_thread(world) as simulator:
+        monkeypatch.setenv("ATLASSIAN_API_BASE_URL", simulator.base_url)
+        monkeypatch.setenv("ATLASSIAN_ORG_ID", next(iter(world.orgs)))
+        monkeypatch.setenv("ATLASSIAN_API_KEY", "not-the-key-1234")
+        assert main(["run", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "failed:" in err and "atlassian_snapshot: " in err and "API key" in err
+    assert "not-the-key-1234" not in err
+
+
+@pytest.mark.slow
+def test_run_in_demo_mode(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run"]) == 0
+    out = capsys.readouterr()
+    assert "embedded demo org" in out.err
+    assert "Users by lifecycle status" in out.out
+    published = Path(os.environ["SEATWATCH_DATA_DIR"]) / "seatwatch.duckdb"
+    with connect(published, read_only=True) as con:
+        assert con.execute("select count(*) from marts.dim_users").fetchone()[0] >= 500
+    with dg.DagsterInstance.get() as instance:  # the project's instance: the UI lists the run
+        [run] = instance.get_runs()
+        assert run.is_success
+
+
+def _load_orgs_table() -> set[str]:
+    """Materialise only `dlt_atlassian_admin_orgs`, as a click in the UI would, and read what landed."""
+    from pipeline.definitions import defs
+    from pipeline.defs.schedules import DAILY_JOB_NAME
+    from pipeline.defs.translator import dlt_asset_key
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = defs.resolve_job_def(DAILY_JOB_NAME).execute_in_process(
+            instance=instance, asset_selection=[dlt_asset_key("orgs")]
+        )
+    assert result.success
+    warehouse = Path(os.environ["SEATWATCH_DATA_DIR"]) / "warehouse.duckdb"
+    with connect(warehouse, read_only=True) as con:
+        return {org for (org,) in con.execute("select org_id from raw.orgs").fetchall()}
+
+
+@pytest.mark.slow
+def test_runs_serve_the_demo_org_themselves_unless_given_one() -> None:
+    demo = World(SimulatorConfig(users=DEMO_USERS, seed=DEMO_SEED))
+    assert _load_orgs_table() == set(demo.orgs)  # no credentials: the run started the demo org itself
+
+    other = World(SimulatorConfig(users=5, seed=3))
+    with start_in_thread(other) as simulator:
+        key = Secret(other.api_key)
+        settings = load_settings().with_orgs(
+            simulator.base_url, tuple(OrgCredentials(org, key) for org in other.orgs)
+        )
+        with api_override(settings):  # what `seatwatch run` does with the demo org it started
+            assert _load_orgs_table() == set(demo.orgs) | set(other.orgs)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+LOCATIONS_QUERY = json.dumps(
+    {"query": "{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }"}
+).encode()
+
+
+def _location_loaded(port: int) -> bool:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql", data=LOCATIONS_QUERY, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 (loopback)
+            entries = json.load(response)["data"]["workspaceOrError"]["locationEntries"]
+    except OSError:
+        return False  # not listening yet
+    return [(entry["name"], entry["loadStatus"]) for entry in entries] == [("seatwatch", "LOADED")]
+
+
+@pytest.mark.slow
+def test_ui_starts_and_loads_the_code_location() -> None:
+    port = _free_port()
+    seatwatch = Path(sys.executable).with_name("seatwatch")
+    process = subprocess.Popen(  # noqa: S603 (a fixed argv)
+        [str(seatwatch), "ui", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # so that the Ctrl-C below reaches dagster dev and its children too
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not _location_loaded(port):
+            assert process.poll() is None, "seatwatch ui exited"
+            assert time.monotonic() < deadline, "the UI did not load the code location in time"
+            time.sleep(1)
+        assert Path(os.environ["DAGSTER_HOME"], "dagster.yaml").exists()
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise

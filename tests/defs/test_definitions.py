@@ -1,0 +1,139 @@
+"""The code location: it loads without credentials, and its graph reads raw → … → published."""
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipeline.definitions import defs
+from pipeline.defs.layout import DUCKDB_POOL, PROJECT_ROOT
+from pipeline.defs.schedules import DAILY_JOB_NAME, daily_schedule
+
+GROUP_ORDER = ["raw", "staging", "intermediate", "marts", "published"]
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return defs.get_repository_def().asset_graph
+
+
+def _key(text: str) -> dg.AssetKey:
+    return dg.AssetKey.from_user_string(text)
+
+
+@pytest.mark.slow
+def test_dagster_validates_the_definitions_without_credentials(tmp_path: Path) -> None:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("ATLASSIAN_")}
+    dagster = Path(sys.executable).with_name("dagster")
+    result = subprocess.run(  # noqa: S603 (a fixed argv)
+        [str(dagster), "definitions", "validate", "-m", "pipeline.definitions"],
+        cwd=PROJECT_ROOT,
+        env={**env, "DAGSTER_HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Validation successful" in result.stdout + result.stderr
+
+
+def test_asset_keys_and_groups(graph) -> None:
+    expected = {
+        "dlt_atlassian_admin_users": "raw",
+        "dlt_atlassian_admin_user_product_last_active": "raw",
+        "dlt_atlassian_admin_audit_events": "raw",
+        "dlt_atlassian_admin_extract_runs": "raw",
+        "staging/stg_atlassian__users": "staging",
+        "marts/dim_users": "marts",
+        "marts/fct_user_product_access": "marts",
+        "marts/pipeline_runs": "marts",
+        "published_copy": "published",
+    }
+    for key, group in expected.items():
+        assert graph.get(_key(key)).group_name == group, key
+    groups = {graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert groups == set(GROUP_ORDER)
+
+
+def test_every_asset_is_produced_here(graph) -> None:
+    # A dbt source whose meta.dagster.asset_key names no dlt resource would show as an orphan node.
+    keys = graph.get_all_asset_keys()
+    assert [key.to_user_string() for key in keys if not graph.get(key).is_materializable] == []
+
+
+def test_direct_dependencies(graph) -> None:
+    def parents(key: str) -> set[str]:
+        return {parent.to_user_string() for parent in graph.get(_key(key)).parent_keys}
+
+    assert parents("dlt_atlassian_admin_users") == set()  # no fake upstream from dagster-dlt
+    assert parents("staging/stg_atlassian__users") == {"dlt_atlassian_admin_users"}
+    # raw.user_snapshots is written by the `users` resource, so it is the same asset.
+    assert parents("staging/stg_atlassian__user_snapshots") == {"dlt_atlassian_admin_users"}
+    assert parents("staging/stg_atlassian__audit_events") == {"dlt_atlassian_admin_audit_events"}
+    marts = {key.to_user_string() for key in graph.get_all_asset_keys() if key.path[0] == "marts"}
+    assert "marts/dim_users" in marts
+    assert parents("published_copy") == marts
+
+
+def test_lineage_runs_through_every_layer_in_order(graph) -> None:
+    def ancestors(key: dg.AssetKey) -> set[dg.AssetKey]:
+        seen, pending = set(), [key]
+        while pending:
+            for parent in graph.get(pending.pop()).parent_keys:
+                if parent not in seen:
+                    seen.add(parent)
+                    pending.append(parent)
+        return seen
+
+    above_dim_users = {graph.get(key).group_name for key in ancestors(_key("marts/dim_users"))}
+    assert {"raw", "staging", "intermediate"} <= above_dim_users
+    assert _key("dlt_atlassian_admin_users") in ancestors(_key("published_copy"))
+    for key in graph.get_all_asset_keys():  # no edge points back to an earlier layer
+        rank = GROUP_ORDER.index(graph.get(key).group_name)
+        for parent in graph.get(key).parent_keys:
+            assert GROUP_ORDER.index(graph.get(parent).group_name) <= rank, (parent, key)
+
+
+def test_every_writer_claims_the_duckdb_pool() -> None:
+    repo = defs.get_repository_def()
+    for assets_def in repo.assets_defs_by_key.values():
+        if assets_def.is_executable:
+            assert assets_def.node_def.pool == DUCKDB_POOL, assets_def.node_def.name
+
+
+def test_checks(graph) -> None:
+    checks = {key.to_user_string() for key in graph.asset_check_keys}
+    assert {
+        "dlt_atlassian_admin_extract_runs:activity_is_fresh",
+        "dlt_atlassian_admin_users:users_match_api_count",
+        "dlt_atlassian_admin_audit_events:event_days_have_no_gaps",
+    } <= checks
+    assert any(check.startswith("marts/") for check in checks)  # dbt tests, as asset checks
+
+
+def test_the_daily_job_runs_in_process_over_the_whole_graph(graph) -> None:
+    job = defs.resolve_job_def(DAILY_JOB_NAME)
+    assert job.executor_def.name == "in_process"
+    assert set(job.asset_layer.executable_asset_keys) == set(graph.materializable_asset_keys)
+
+
+def test_the_tick_at_0115_runs_the_newest_day_complete_through_the_lag() -> None:
+    day = datetime(2026, 11, 23, tzinfo=UTC)
+    tick = day + timedelta(hours=1, minutes=15)
+    schedule = defs.get_repository_def().get_schedule_def(daily_schedule.name)
+    assert schedule.cron_schedule == "15 1 * * *"
+    with dg.DagsterInstance.ephemeral() as instance:
+        context = dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=tick, repository_def=defs.get_repository_def()
+        )
+        result = schedule.evaluate_tick(context)
+    [request] = result.run_requests
+    assert request.partition_key == "2026-11-21"  # D-2
+    window = dg.DailyPartitionsDefinition(start_date="2026-11-21").time_window_for_partition_key("2026-11-21")
+    lag = timedelta(hours=24)
+    assert window.end + lag <= tick  # every event and activity of that day is visible by now
+    assert window.end + timedelta(days=1) + lag > tick  # D-1 is not complete yet

@@ -1,0 +1,92 @@
+"""Pure pieces of the orchestration: partition windows, check arithmetic, catch-up days, Dagster home."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipeline.defs.checks import count_mismatches, missing_partitions, stale_orgs
+from pipeline.defs.home import ensure_dagster_home
+from pipeline.defs.ingest import AUDIT_EVENTS_KEY
+from pipeline.defs.partitions import audit_event_days, retained_partition_keys
+from pipeline.defs.runner import event_days_to_load, partition_tags
+
+NOW = datetime(2026, 11, 23, 1, 15, tzinfo=UTC)
+
+
+def test_partitions_end_two_days_back_and_keep_the_api_retention() -> None:
+    keys = retained_partition_keys(NOW)
+    assert keys[-1] == "2026-11-21"  # D-2: the newest day complete through the 24 h lag
+    assert keys[0] == "2026-05-27"  # 180 days before now; older days exist as partitions but are empty
+    assert audit_event_days.get_partition_keys(current_time=NOW)[0] == "2025-01-01"
+
+
+def test_stale_orgs_are_those_over_48_hours() -> None:
+    latest = {"fresh": NOW - timedelta(hours=47), "stale": (NOW - timedelta(hours=49)).replace(tzinfo=None)}
+    assert stale_orgs(latest, NOW, timedelta(hours=48)) == {"stale": 49.0}
+
+
+def test_count_mismatches_compare_every_org_the_api_counted() -> None:
+    assert count_mismatches({"a": 3, "b": 2}, {"a": 3, "b": 2}) == {}
+    assert count_mismatches({"a": 3, "b": 2}, {"a": 2}) == {
+        "a": {"api": 3, "loaded": 2},
+        "b": {"api": 2, "loaded": 0},
+    }
+
+
+def test_missing_partitions_only_between_the_first_and_last_loaded() -> None:
+    keys = ["d1", "d2", "d3", "d4", "d5", "d6"]
+    assert missing_partitions({"d2", "d3", "d5"}, keys) == ["d4"]
+    assert missing_partitions({"d2", "d3"}, keys) == []
+    assert missing_partitions(set(), keys) == []
+
+
+def _load(instance: dg.DagsterInstance, *days: str) -> None:
+    for day in days:
+        instance.report_runless_asset_event(dg.AssetMaterialization(AUDIT_EVENTS_KEY, partition=day))
+
+
+def test_a_run_by_hand_catches_up_from_the_first_day_never_loaded() -> None:
+    with dg.DagsterInstance.ephemeral() as instance:
+        assert event_days_to_load(instance, NOW) == ("2026-05-27", "2026-11-21")  # fresh: all 180 days
+        _load(instance, *retained_partition_keys(NOW))
+        assert event_days_to_load(instance, NOW) == ("2026-11-21", "2026-11-21")  # only the newest
+        later = NOW + timedelta(days=3)
+        assert event_days_to_load(instance, later) == ("2026-11-22", "2026-11-24")  # the days missed
+
+
+def test_one_day_is_a_plain_partition_and_several_a_range() -> None:
+    assert partition_tags("2026-11-21", "2026-11-21") == {}
+    assert partition_tags("2026-11-20", "2026-11-21") == {
+        "dagster/asset_partition_range_start": "2026-11-20",
+        "dagster/asset_partition_range_end": "2026-11-21",
+    }
+
+
+def test_the_dagster_home_is_created_with_one_writer_and_no_telemetry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    home = ensure_dagster_home()
+    assert home == tmp_path / "home"
+    with dg.DagsterInstance.get() as instance:
+        assert instance.get_settings("telemetry") == {"enabled": False}
+        concurrency = instance.get_concurrency_config()
+        assert concurrency.pool_config.default_pool_limit == 1
+        assert concurrency.run_queue_config.max_concurrent_runs == 1
+    (home / "dagster.yaml").write_text("telemetry: {enabled: false}\n")
+    ensure_dagster_home()  # an existing file is the user's: left alone
+    assert (home / "dagster.yaml").read_text() == "telemetry: {enabled: false}\n"
+
+
+def test_without_dagster_home_the_project_folder_is_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.defs import home as home_module
+
+    monkeypatch.setenv("DAGSTER_HOME", "recorded so that teardown removes the value set below")
+    monkeypatch.delenv("DAGSTER_HOME")
+    monkeypatch.setattr(home_module, "DAGSTER_HOME_DIR", tmp_path / ".dagster_home")
+    assert ensure_dagster_home() == tmp_path / ".dagster_home"
+    assert (tmp_path / ".dagster_home" / "dagster.yaml").exists()

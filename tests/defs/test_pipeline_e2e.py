@@ -1,0 +1,124 @@
+"""The daily job end to end, in process, against a simulator thread: two simulated days, a reader holding
+the published copy, ground truth, and an idempotent backfill."""
+
+import subprocess
+import sys
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipeline.definitions import defs
+from pipeline.defs.ingest import AUDIT_EVENTS_KEY
+from pipeline.defs.partitions import audit_event_days
+from pipeline.defs.runner import RANGE_END_TAG, RANGE_START_TAG, failed_checks, run_daily_job, step_failures
+from pipeline.defs.schedules import DAILY_JOB_NAME
+from pipeline.settings import Settings, load_settings
+from pipeline.simulator.model import SimulatorConfig
+from pipeline.simulator.server import start_in_thread
+from pipeline.simulator.world import World
+from pipeline.warehouse import connect
+
+pytestmark = pytest.mark.slow
+
+# A process of its own, as a BI tool would be: it opens the published copy, answers, waits, answers again.
+READER = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+query = "select count(distinct snapshot_date) from marts.fct_user_status_daily"
+print(con.execute(query).fetchone()[0], flush=True)
+sys.stdin.readline()
+print(con.execute(query).fetchone()[0], flush=True)
+"""
+
+
+FRESHNESS = "dlt_atlassian_admin_extract_runs:activity_is_fresh"
+
+
+def _assert_ok(result: dg.ExecuteInProcessResult, *, stale: bool = False) -> None:
+    assert result.success, step_failures(result)
+    failed = [check.asset_check_key.to_user_string() for check in failed_checks(result)]
+    assert failed == ([FRESHNESS] if stale else [])
+
+
+def _lifecycle(published: Path) -> dict[str, str]:
+    with connect(published, read_only=True) as con:
+        return dict(con.execute("select account_id, lifecycle_status from marts.dim_users").fetchall())
+
+
+def _assert_matches_truth(published: Path, world: World) -> None:
+    truth = {user["account_id"]: user for user in world.truth()["users"]}
+    loaded = _lifecycle(published)
+    current = {account for account, user in truth.items() if user["removed_at"] is None}
+    assert current <= set(loaded)
+    wrong = {
+        account: (status, truth[account]["lifecycle_status"])
+        for account, status in loaded.items()
+        if status != truth[account]["lifecycle_status"]
+    }
+    assert wrong == {}
+
+
+def _event_rows(settings: Settings) -> tuple[int, int]:
+    with connect(settings.warehouse_path, read_only=True) as con:
+        return con.execute("select count(*), count(distinct event_id) from raw.audit_events").fetchone()
+
+
+def test_two_simulated_days(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Yesterday 06:00 UTC: after one simulated day the world is at today 06:00, so activity is fresh.
+    start = datetime.combine(datetime.now(UTC).date(), time(6), tzinfo=UTC) - timedelta(days=1)
+    # The events endpoint allows 10 calls a minute; pacing is the client's business, not this test's.
+    limits = {"events": 1000, "last_active": 10000, "default": 10000}
+    world = World(SimulatorConfig(users=300, seed=11, start=start, rate_limits=limits))
+    with start_in_thread(world) as simulator, dg.DagsterInstance.ephemeral() as instance:
+        monkeypatch.setenv("ATLASSIAN_API_BASE_URL", simulator.base_url)
+        monkeypatch.setenv("ATLASSIAN_ORG_ID", ",".join(world.orgs))
+        monkeypatch.setenv("ATLASSIAN_API_KEY", world.api_key)
+        settings = load_settings()
+
+        # The first simulated day is two days behind the wall clock: past 06:00 UTC its activity, complete
+        # through yesterday-minus-one 06:00, is over 48 h old, and the freshness check says so.
+        stale = datetime.now(UTC) - (start - world.lag) > timedelta(hours=48)
+        _assert_ok(run_daily_job(instance, log_level="WARNING"), stale=stale)
+        _assert_matches_truth(settings.published_path, world)
+        # The first run caught up the whole retained audit log in one run.
+        first_days = instance.get_materialized_partitions(AUDIT_EVENTS_KEY)
+        assert len(first_days) >= 178
+
+        reader = subprocess.Popen(  # noqa: S603 (a fixed argv)
+            [sys.executable, "-c", READER, str(settings.published_path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert reader.stdout is not None and reader.stdin is not None
+        assert reader.stdout.readline().strip() == "1"
+
+        world.advance(1)
+        _assert_ok(run_daily_job(instance, log_level="WARNING"))
+
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        assert reader.stdout.readline().strip() == "1"  # the old reader still reads its old copy
+        assert reader.wait(timeout=30) == 0
+        with connect(settings.published_path, read_only=True) as con:  # a new reader sees the new day
+            dates = con.execute("select distinct snapshot_date from marts.fct_user_status_daily").fetchall()
+        assert sorted(date for (date,) in dates) == [start.date(), world.now.date()]
+        _assert_matches_truth(settings.published_path, world)
+        # Same wall-clock day, so the same newest partition ran again (with the events after it).
+        assert instance.get_materialized_partitions(AUDIT_EVENTS_KEY) >= first_days
+
+        # Backfilling a range that is already loaded, twice, changes nothing: merge on the event id.
+        before = _event_rows(settings)
+        assert before[0] == before[1] > 0
+        keys = audit_event_days.get_partition_keys()[-3:]
+        for _ in range(2):
+            backfill = defs.resolve_job_def(DAILY_JOB_NAME).execute_in_process(
+                instance=instance,
+                asset_selection=[AUDIT_EVENTS_KEY],
+                tags={RANGE_START_TAG: keys[0], RANGE_END_TAG: keys[-1]},
+                raise_on_error=False,
+            )
+            _assert_ok(backfill)
+            assert _event_rows(settings) == before
