@@ -8,7 +8,29 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TextIO
+
+ProgressFn = Callable[[str, dict[str, Any]], None]
+
+# A terminal reporter for the steps of a run executed in this process (``seatwatch run``): the Dagster assets
+# report to it as well as to their own log, so a person sees progress without Dagster's event log.
+_terminal: ContextVar[ProgressFn | None] = ContextVar("seatwatch_progress", default=None)
+
+
+@contextmanager
+def reporting_to(reporter: ProgressFn) -> Iterator[None]:
+    token = _terminal.set(reporter)
+    try:
+        yield
+    finally:
+        _terminal.reset(token)
+
+
+def terminal_reporter() -> ProgressFn | None:
+    return _terminal.get()
 
 
 class StderrProgress:
@@ -19,6 +41,7 @@ class StderrProgress:
         self._tty = self._stream.isatty()
         self._last_print: dict[str, float] = {}
         self._started: dict[str, float] = {}
+        self._unprinted: dict[str, str] = {}  # the newest state of a step that the throttle held back
         self._open_line = False
 
     def __call__(self, step: str, counters: dict[str, Any]) -> None:
@@ -28,10 +51,13 @@ class StderrProgress:
         started = self._started.setdefault(step, now)
         done, total = counters.get("done"), counters.get("total")
         final = done is not None and done == total
+        line = self._format(step, counters, now - started)
         if not final and now - self._last_print.get(step, 0.0) < (0.2 if self._tty else self._interval):
+            self._unprinted[step] = line
             return
+        self._unprinted.pop(step, None)
         self._last_print[step] = now
-        self._write(self._format(step, counters, now - started), final)
+        self._write(line, final)
 
     @staticmethod
     def _format(step: str, counters: dict[str, Any], elapsed: float) -> str:
@@ -54,6 +80,10 @@ class StderrProgress:
         self._stream.flush()
 
     def close(self) -> None:
+        """Print where each step ended (a throttled step's last count), then end the open line."""
+        for line in self._unprinted.values():
+            self._write(line, True)
+        self._unprinted.clear()
         if self._open_line:
             self._stream.write("\n")
             self._stream.flush()

@@ -5,14 +5,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import sys
 
 from pipeline.demo import api_settings
 from pipeline.offline import apply_offline_defaults
+from pipeline.progress import StderrProgress, reporting_to
 from pipeline.settings import load_settings
 
 EXAMPLES = """examples:
   seatwatch run                          # the embedded demo org (no credentials set)
+  seatwatch run --json | jq .users_by_status
   ATLASSIAN_ORG_ID=... ATLASSIAN_API_KEY=... seatwatch run
   seatwatch ui                           # then look at the run, its checks and the lineage
 """
@@ -29,7 +32,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--quiet", action="store_true", help="only errors on stderr")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--quiet", action="store_true", help="no progress and no summary; errors only")
+    output.add_argument("--json", action="store_true", help="the summary as JSON on stdout, for scripts")
+    output.add_argument("--verbose", action="store_true", help="also Dagster's event log and dbt's output")
     parser.set_defaults(handler=_handle)
 
 
@@ -42,25 +48,36 @@ def _handle(args: argparse.Namespace) -> int:
     from pipeline.defs.runner import failed_checks, run_daily_job, step_failures
     from pipeline.summary import build_summary, format_summary
 
-    # dagster-dbt echoes dbt's log to stdout. It is progress, so it goes where progress goes: stderr, or
-    # nowhere with --quiet. stdout keeps the summary.
-    progress = io.StringIO() if args.quiet else sys.stderr
-    log_level = "CRITICAL" if args.quiet else "INFO"  # quiet: the failed steps are listed below
-    with (
-        project_instance() as instance,
-        api_settings(settings, quiet=args.quiet) as resolved,
-        api_override(resolved),
-        contextlib.redirect_stdout(progress),
-    ):
-        result = run_daily_job(instance, log_level=log_level)
+    # dagster-dbt echoes dbt's log to stdout and Dagster logs every event: with --verbose both go to
+    # stderr; otherwise a person sees one progress line per step (stdout keeps the summary for scripts).
+    quiet = args.quiet or args.json
+    dbt_echo = sys.stderr if args.verbose else io.StringIO()
+    log_level = "INFO" if args.verbose else "CRITICAL"  # failed steps are listed below either way
+    progress = StderrProgress(enabled=not quiet and not args.verbose)
+    try:
+        with (
+            project_instance() as instance,
+            api_settings(settings, quiet=quiet) as resolved,
+            api_override(resolved),
+            reporting_to(progress),
+            contextlib.redirect_stdout(dbt_echo),
+        ):
+            result = run_daily_job(instance, log_level=log_level)
+    finally:
+        progress.close()
     if not result.success:
         print(f"seatwatch: run {result.run_id} failed:", file=sys.stderr)
         for failure in step_failures(result):
             print(f"  {failure}", file=sys.stderr)
         return 1
     checks = failed_checks(result)
-    if not args.quiet:
-        print(format_summary(build_summary(settings.published_path)))
+    summary = build_summary(settings.published_path)
+    if args.json:
+        print(
+            json.dumps({"run_id": result.run_id, "failed_checks": len(checks), **summary.to_dict()}, indent=2)
+        )
+    elif not args.quiet:
+        print(format_summary(summary))
         print(f"\nDagster run {result.run_id}; `seatwatch ui` shows it with its checks and lineage.")
     if checks:
         print(f"seatwatch: run {result.run_id} finished but {len(checks)} check(s) failed:", file=sys.stderr)

@@ -38,6 +38,7 @@ from pipeline.extract import (
     open_sessions,
     unwrap_error,
 )
+from pipeline.progress import terminal_reporter
 from pipeline.settings import Settings
 from pipeline.sources.atlassian_admin import EventsWindow, ProgressFn, RunInfo, atlassian_admin
 from pipeline.warehouse import ensure_warehouse
@@ -69,8 +70,11 @@ _TRANSLATOR = SeatwatchDltTranslator()
 def _log_progress(log: Any) -> ProgressFn:
     """The source's progress callback, as one log line per step every few seconds (a fan-out is long)."""
     last: dict[str, float] = {}
+    terminal = terminal_reporter()
 
     def report(step: str, counters: dict[str, Any]) -> None:
+        if terminal is not None:
+            terminal(step, counters)
         now = time.monotonic()
         if now - last.get(step, 0.0) >= _PROGRESS_LOG_SECONDS:
             last[step] = now

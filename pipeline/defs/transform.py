@@ -17,6 +17,7 @@ from pipeline.defs.dbt_project import seatwatch_dbt_project
 from pipeline.defs.layout import DUCKDB_POOL
 from pipeline.defs.translator import SeatwatchDbtTranslator
 from pipeline.offline import apply_offline_defaults
+from pipeline.progress import terminal_reporter
 from pipeline.settings import load_settings
 
 dbt_project = seatwatch_dbt_project()
@@ -42,4 +43,13 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
     # path from it. Safe: a run process executes one run.
     os.environ["SEATWATCH_WAREHOUSE_PATH"] = str(settings.warehouse_path)
     apply_offline_defaults()  # DO_NOT_TRACK and friends, unless the user chose otherwise
-    yield from dbt.cli(BUILD_ARGS, context=context, target_path=RUN_TARGET_PATH).stream()
+    invocation = dbt.cli(BUILD_ARGS, context=context, target_path=RUN_TARGET_PATH)
+    report = terminal_reporter()
+    if report is None:
+        yield from invocation.stream()
+        return
+    # One event per model, seed and test that finished: count them for the terminal.
+    total = len(context.selected_asset_keys) + len(context.selected_asset_check_keys)
+    for done, event in enumerate(invocation.stream(), start=1):
+        report("dbt build", {"done": min(done, total), "total": total})
+        yield event

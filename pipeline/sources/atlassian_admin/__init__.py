@@ -20,7 +20,7 @@ Resources run in order (``next_item_mode=fifo``) so ``extract_runs`` comes last 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,6 +28,7 @@ from typing import Any
 import dlt
 
 from pipeline.atlassian.errors import AtlassianApiError
+from pipeline.progress import ProgressFn
 from pipeline.sources.atlassian_admin import mappers, schema
 
 log = logging.getLogger("seatwatch.extract")
@@ -38,8 +39,6 @@ USERS_PAGE_SIZE = 100
 AUDIT_RETENTION_DAYS = 180
 # Statuses of v2 search errors that mean "this expand or endpoint is not available here".
 _UNSUPPORTED_STATUSES = {400, 404, 405, 501}
-
-ProgressFn = Callable[[str, dict[str, Any]], None]
 
 _SNAPSHOT_HINTS = dlt.mark.make_hints(
     table_name="user_snapshots",

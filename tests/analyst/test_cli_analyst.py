@@ -1,0 +1,84 @@
+"""Issue acceptance: the summary, the CSV exports, status, and every ready-made query."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from pipeline.cli import main
+from pipeline.warehouse import connect
+
+QUERIES = sorted((Path(__file__).resolve().parents[2] / "docs" / "queries").glob("*.sql"))
+PRODUCTS = ("confluence", "jira-service-desk", "jira-software")
+
+
+def test_the_json_summary_counts_users_and_products(demo_run: tuple[Path, dict]) -> None:
+    _, summary = demo_run
+    assert sum(summary["users_by_status"].values()) == 500
+    assert summary["users_by_status"]["invited_pending"] > 0
+    assert sorted(product["product_key"] for product in summary["products"]) == list(PRODUCTS)
+    assert summary["est_monthly_reclaimable_cost"] > 0 and summary["failed_checks"] == 0
+    assert summary["as_of_date"] and summary["activity_lag_hours"] == 24
+
+
+def test_users_export_shows_invited_users_as_invited(published: Path, tmp_path: Path) -> None:
+    output = tmp_path / "users.csv"
+    assert main(["export", "users", "--output", str(output)]) == 0
+    with output.open(encoding="utf-8") as stream:
+        rows = list(csv.DictReader(stream))
+    header = list(rows[0])
+    assert header[:7] == [
+        "account_id",
+        "name",
+        "email",
+        "status",
+        "invited_at",
+        "added_to_org",
+        "last_active",
+    ]
+    assert header[7:] == [f"{p} {suffix}" for p in PRODUCTS for suffix in ("access", "last active")]
+    with connect(published, read_only=True) as con:
+        pending = {row[0] for row in con.execute(
+            "select account_id from marts.dim_users where lifecycle_status = 'invited_pending'"
+        ).fetchall()}  # fmt: skip
+    by_id = {row["account_id"]: row for row in rows}
+    assert len(rows) == 500 and pending
+    for account_id in pending:
+        assert by_id[account_id]["status"] == "Invited"
+        assert all(by_id[account_id][f"{p} last active"] == "" for p in PRODUCTS)
+    assert {row["status"] for row in rows} >= {"Active", "Invited", "Inactive", "Never active", "Suspended"}
+    assert all(row[f"{p} access"] in {"Yes", "No"} for row in rows for p in PRODUCTS)
+
+
+def test_plan_export_and_a_bad_output_path(
+    published: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    plan = tmp_path / "plan.csv"
+    assert main(["export", "plan", "--output", str(plan)]) == 0
+    with plan.open(encoding="utf-8") as stream:
+        rows = list(csv.DictReader(stream))
+    assert rows and {row["reclaim_lane"] for row in rows} <= {"cleanup_ready", "needs_review"}
+    capsys.readouterr()
+    assert main(["export", "users", "--output", str(tmp_path / "missing" / "users.csv")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "does not exist" in err
+    assert not (tmp_path / "missing").exists()
+
+
+def test_status_says_the_published_copy_is_current(published: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "(current)" in out and "no runs yet" not in out
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=[path.stem for path in QUERIES])
+def test_every_ready_made_query_returns_rows(published: Path, query: Path) -> None:
+    with connect(published, read_only=True) as con:
+        rows = con.execute(query.read_text(encoding="utf-8")).fetchall()
+    assert rows, f"{query.name} returned no rows on the demo org"
+
+
+def test_there_are_at_least_ten_queries() -> None:
+    assert len(QUERIES) >= 10
