@@ -25,6 +25,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="seatwatch",
         description="Who really uses the Atlassian Cloud seats you pay for.",
+        epilog=(
+            "examples:\n"
+            "  seatwatch run                     # the demo org when no ATLASSIAN_* variables are set\n"
+            "  seatwatch export users --output users.csv\n"
+            "  seatwatch status\n\n"
+            "Exit codes: 0 success, 1 run failed, 2 bad usage or configuration."
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

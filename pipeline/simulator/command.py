@@ -109,7 +109,13 @@ def register(subparsers: Any) -> None:
         help="serve a simulated Atlassian Admin API on loopback",
         description="Serve a simulated Atlassian Admin API on loopback until interrupted. stdout gets the "
         "three ATLASSIAN_* variables a client needs; everything else goes to stderr.",
-        epilog=f"Every flag --foo-bar can also be set as {ENV_PREFIX}FOO_BAR.",
+        epilog=(
+            f"Every flag --foo-bar can also be set as {ENV_PREFIX}FOO_BAR.\n\n"
+            "examples:\n"
+            "  seatwatch simulator --users 500 --seed 7 --port 8765\n"
+            "  seatwatch simulator --error-rate 0.05 --storm 20 --latency-ms 50 --rate-limit last_active=600"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     for option in _OPTIONS:
         parser.add_argument(option.flag, default=None, metavar=option.dest.upper(), help=option.help)

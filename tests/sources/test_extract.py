@@ -93,3 +93,16 @@ def test_per_user_and_bulk_strategies_load_identical_rows(tmp_path: Path) -> Non
     assert len(loaded["bulk"]["last_active"]) > 300
     assert loaded["bulk"]["last_active_calls"] == 0
     assert loaded["per_user"]["last_active_calls"] == 500
+
+
+def test_several_orgs_load_in_one_run_and_every_row_carries_its_org(tmp_path: Path) -> None:
+    world = make_world(120, orgs=2)
+    settings = settings_for(world, tmp_path)
+    assert len(settings.orgs) == 2
+    result = extract_in_process(world, settings)
+    assert set(result.api_stats) == set(world.orgs)
+    assert set(query(settings, "select org_id, account_id from raw.users")) == _current_users(world)
+    assert raw_last_active(settings) == truth_last_active(world)
+    for table in ("users", "audit_events", "group_memberships", "workspaces", "extract_runs"):
+        orgs = {row[0] for row in query(settings, f"select distinct org_id from raw.{table}")}
+        assert orgs == set(world.orgs), table
