@@ -62,7 +62,7 @@ def _handle(args: argparse.Namespace) -> int:
             reporting_to(progress),
             contextlib.redirect_stdout(dbt_echo),
         ):
-            result = run_daily_job(instance, log_level=log_level)
+            result = run_daily_job(instance, settings.warehouse_path, log_level=log_level)
     finally:
         progress.close()
     if not result.success:

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from pipeline.defs.checks import count_mismatches, missing_partitions, stale_orgs
@@ -47,13 +48,21 @@ def _load(instance: dg.DagsterInstance, *days: str) -> None:
         instance.report_runless_asset_event(dg.AssetMaterialization(AUDIT_EVENTS_KEY, partition=day))
 
 
-def test_a_run_by_hand_catches_up_from_the_first_day_never_loaded() -> None:
+def test_a_run_by_hand_catches_up_from_the_first_day_never_loaded(tmp_path: Path) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
     with dg.DagsterInstance.ephemeral() as instance:
-        assert event_days_to_load(instance, NOW) == ("2026-05-27", "2026-11-21")  # fresh: all 180 days
+        assert event_days_to_load(instance, warehouse, NOW) == ("2026-05-27", "2026-11-21")  # fresh: 180 days
         _load(instance, *retained_partition_keys(NOW))
-        assert event_days_to_load(instance, NOW) == ("2026-11-21", "2026-11-21")  # only the newest
+        # The instance says every day is loaded, but this warehouse (a new data folder) has no events.
+        assert event_days_to_load(instance, warehouse, NOW) == ("2026-05-27", "2026-11-21")
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute("create schema raw; create table raw.audit_events as select 'e1' as event_id")
+        assert event_days_to_load(instance, warehouse, NOW) == ("2026-11-21", "2026-11-21")  # only the newest
         later = NOW + timedelta(days=3)
-        assert event_days_to_load(instance, later) == ("2026-11-22", "2026-11-24")  # the days missed
+        assert event_days_to_load(instance, warehouse, later) == (
+            "2026-11-22",
+            "2026-11-24",
+        )  # the days missed
 
 
 def test_one_day_is_a_plain_partition_and_several_a_range() -> None:

@@ -80,7 +80,7 @@ def test_two_simulated_days(monkeypatch: pytest.MonkeyPatch) -> None:
         # The first simulated day is two days behind the wall clock: past 06:00 UTC its activity, complete
         # through yesterday-minus-one 06:00, is over 48 h old, and the freshness check says so.
         stale = datetime.now(UTC) - (start - world.lag) > timedelta(hours=48)
-        _assert_ok(run_daily_job(instance, log_level="WARNING"), stale=stale)
+        _assert_ok(run_daily_job(instance, settings.warehouse_path, log_level="WARNING"), stale=stale)
         _assert_matches_truth(settings.published_path, world)
         # The first run caught up the whole retained audit log in one run.
         first_days = instance.get_materialized_partitions(AUDIT_EVENTS_KEY)
@@ -96,7 +96,7 @@ def test_two_simulated_days(monkeypatch: pytest.MonkeyPatch) -> None:
         assert reader.stdout.readline().strip() == "1"
 
         world.advance(1)
-        _assert_ok(run_daily_job(instance, log_level="WARNING"))
+        _assert_ok(run_daily_job(instance, settings.warehouse_path, log_level="WARNING"))
 
         reader.stdin.write("\n")
         reader.stdin.flush()
