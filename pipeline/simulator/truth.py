@@ -95,10 +95,8 @@ class Policy:
         return (self.as_of - moment.date()).days if moment else None
 
 
-def lifecycle_status(
-    user: User, visible_latest: datetime | None, has_invite_event: bool, policy: Policy
-) -> str:
-    """The contract's nine rules, in order, on what the API shows."""
+def _account_state(user: User) -> str | None:
+    """Rules 1-5, shared by the observable and the latent status: the account itself says it all."""
     if user.removed_at is not None:
         return "removed"
     if user.account_status == "closed":
@@ -109,6 +107,15 @@ def lifecycle_status(
         return "suspended"
     if user.membership_status == "no_membership":
         return "not_invited"
+    return None
+
+
+def lifecycle_status(
+    user: User, visible_latest: datetime | None, has_invite_event: bool, policy: Policy
+) -> str:
+    """The contract's nine rules, in order, on what the API shows."""
+    if (state := _account_state(user)) is not None:
+        return state
     if visible_latest is None:
         if user.management_source == "invited" or has_invite_event:
             return "invited_pending"
@@ -120,16 +127,8 @@ def latent_status(
     user: User, latent_latest: datetime | None, visible_latest: datetime | None, policy: Policy
 ) -> str:
     """What is really going on (see the module docstring for the values)."""
-    if user.removed_at is not None:
-        return "removed"
-    if user.account_status == "closed":
-        return "closed"
-    if user.account_status == "inactive":
-        return "deactivated"
-    if user.membership_status == "suspended":
-        return "suspended"
-    if user.membership_status == "no_membership":
-        return "not_invited"
+    if (state := _account_state(user)) is not None:
+        return state
     if user.account_type == "app":
         return "bot"
     if user.account_type == "customer":
