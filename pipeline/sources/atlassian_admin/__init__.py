@@ -88,6 +88,7 @@ class _OrgSnapshot:
     run: RunInfo
     progress: ProgressFn
     _users: list[_UserRecord] | None = None
+    _groups: list[dict[str, Any]] | None = None
     context: mappers.SnapshotContext | None = None
     bulk_supported: bool = False
     counts: dict[str, int] = field(default_factory=lambda: {"users": 0, "last_active": 0, "events": 0})
@@ -100,6 +101,12 @@ class _OrgSnapshot:
         if self._users is None:
             self._users = self._fetch_users()
         return self._users
+
+    def groups(self) -> list[dict[str, Any]]:
+        """The org's groups, listed once per run (three resources need them)."""
+        if self._groups is None:
+            self._groups = list(self.session.api.iter_groups(self.org_id))
+        return self._groups
 
     def _fetch_users(self) -> list[_UserRecord]:
         api, org_id = self.session.api, self.org_id
@@ -225,7 +232,7 @@ def atlassian_admin(
     )
     def groups() -> Iterator[dict[str, Any]]:
         for snap in snapshots:
-            for item in snap.session.api.iter_groups(snap.org_id):
+            for item in snap.groups():
                 yield mappers.group_row(item, snap.org_id)
 
     @dlt.resource(
@@ -236,7 +243,7 @@ def atlassian_admin(
     def group_product_grants() -> Iterator[dict[str, Any]]:
         for snap in snapshots:
             api = snap.session.api
-            for group in api.iter_groups(snap.org_id):
+            for group in snap.groups():
                 assignments = api.get_group_role_assignments(
                     snap.org_id, group.get("directoryId") or "-", group["id"]
                 )
@@ -260,7 +267,7 @@ def atlassian_admin(
                         }
                 continue
             # No `groups` expand: ask each group for its members through the users `groupIds` filter.
-            for group in snap.session.api.iter_groups(snap.org_id):
+            for group in snap.groups():
                 for account_id in snap.session.api.iter_group_member_ids(snap.org_id, group["id"]):
                     yield {"org_id": snap.org_id, "group_id": group["id"], "account_id": account_id}
 
