@@ -14,7 +14,7 @@ import argparse
 import time
 
 from pipeline.atlassian import SyncAdminApi
-from pipeline.settings import Secret
+from pipeline.config.secret import Secret
 from pipeline.simulator.model import DEFAULT_RATE_LIMITS, FaultConfig, SimulatorConfig
 from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World

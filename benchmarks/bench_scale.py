@@ -31,8 +31,8 @@ World(SimulatorConfig(users={users}, seed=7))
 """,
     "extract": """
 import httpx
-from pipeline.extract import run_extract
-from pipeline.settings import load_settings
+from pipeline.extract.run import run_extract
+from pipeline.config.settings import load_settings
 from pipeline.simulator.app import create_app
 from pipeline.simulator.model import SimulatorConfig
 from pipeline.simulator.world import World

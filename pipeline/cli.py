@@ -1,8 +1,8 @@
 """The ``seatwatch`` command.
 
 Each subcommand lives in the module that owns its work and registers itself here; this file only wires
-them together and turns :class:`~pipeline.errors.SeatwatchError` into one line on stderr and an exit code
-(0 success, 1 run failed, 2 bad usage or configuration).
+them together and turns :class:`~pipeline.config.errors.SeatwatchError` into one line on stderr and an exit
+code (0 success, 1 run failed, 2 bad usage or configuration).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from pipeline.errors import SeatwatchError
+from pipeline.config.errors import SeatwatchError
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.offline import apply_offline_defaults
+from pipeline.config.offline import apply_offline_defaults
 
 apply_offline_defaults()
 

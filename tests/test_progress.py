@@ -1,6 +1,6 @@
 import io
 
-from pipeline.progress import StderrProgress
+from pipeline.commands.progress import StderrProgress
 
 
 def test_throttled_steps_still_end_with_their_final_count() -> None:

@@ -2,8 +2,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import ConfigurationError
-from pipeline.settings import DEFAULT_API_BASE_URL, Secret, load_settings
+from pipeline.config.errors import ConfigurationError
+from pipeline.config.settings import DEFAULT_API_BASE_URL, Secret, load_settings
 
 
 def test_no_configuration_means_demo(tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ from pipeline.atlassian.errors import (
 )
 from pipeline.atlassian.pacing import Pacer, RateLimitHeaders, server_date
 from pipeline.atlassian.retry import RETRYABLE_STATUSES, RetryPolicy
-from pipeline.settings import Secret
+from pipeline.config.secret import Secret
 
 log = logging.getLogger("seatwatch.api")
 
@@ -124,7 +124,7 @@ class AdminClient:
         on_call: OnCall | None = None,
     ) -> None:
         if not isinstance(api_key, Secret):
-            raise TypeError("api_key must be a pipeline.settings.Secret, so that it never shows in a repr")
+            raise TypeError("api_key must be a Secret (pipeline.config.secret), never a plain str")
         url = httpx.URL(base_url.rstrip("/"))
         if url.scheme not in ("http", "https") or not url.host:
             raise ValueError(f"base_url must be an absolute http(s) URL, got {base_url!r}")

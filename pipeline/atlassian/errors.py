@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pipeline.errors import SeatwatchError
+from pipeline.config.errors import SeatwatchError
 
 KEY_HINT = "ATLASSIAN_API_KEY (or ATLASSIAN_API_KEY__<ORG_ID>)"
 _DETAIL_LIMIT = 200

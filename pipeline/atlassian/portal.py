@@ -18,7 +18,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from pipeline.atlassian.client import AdminClient, ApiStats
 from pipeline.atlassian.endpoints import ALL_DIRECTORIES, AdminApi
 from pipeline.atlassian.pagination import Page
-from pipeline.settings import Secret
+from pipeline.config.secret import Secret
 
 T = TypeVar("T")
 _DONE = object()

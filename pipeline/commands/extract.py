@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pipeline.demo import api_settings
-from pipeline.extract import run_extract
-from pipeline.progress import StderrProgress
-from pipeline.settings import load_settings
+from pipeline.commands.progress import StderrProgress
+from pipeline.config.settings import load_settings
+from pipeline.extract.demo import api_settings
+from pipeline.extract.run import run_extract
 
 EXAMPLES = """examples:
   seatwatch extract                      # the embedded demo org (no credentials set)

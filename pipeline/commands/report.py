@@ -7,9 +7,9 @@ import json
 import sys
 from pathlib import Path
 
-from pipeline.export import export_plan, export_users
-from pipeline.settings import load_settings
-from pipeline.status import format_status, read_status
+from pipeline.config.settings import load_settings
+from pipeline.readers.export import export_plan, export_users
+from pipeline.readers.status import format_status, read_status
 
 EXPORT_EXAMPLES = """examples:
   seatwatch export users --output users.csv

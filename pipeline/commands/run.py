@@ -8,10 +8,10 @@ import io
 import json
 import sys
 
-from pipeline.demo import api_settings
-from pipeline.offline import apply_offline_defaults
-from pipeline.progress import StderrProgress, reporting_to
-from pipeline.settings import load_settings
+from pipeline.commands.progress import StderrProgress, reporting_to
+from pipeline.config.offline import apply_offline_defaults
+from pipeline.config.settings import load_settings
+from pipeline.extract.demo import api_settings
 
 EXAMPLES = """examples:
   seatwatch run                          # the embedded demo org (no credentials set)
@@ -43,10 +43,10 @@ def _handle(args: argparse.Namespace) -> int:
     settings = load_settings()  # bad configuration ends here with exit code 2, before anything runs
     apply_offline_defaults()
     # Imported here: loading the definitions takes seconds and `seatwatch --help` should not.
-    from pipeline.defs.home import project_instance
+    from pipeline.commands.dagster_home import project_instance
+    from pipeline.commands.runner import failed_checks, run_daily_job, step_failures
     from pipeline.defs.resources import api_override
-    from pipeline.defs.runner import failed_checks, run_daily_job, step_failures
-    from pipeline.summary import build_summary, format_summary
+    from pipeline.readers.summary import build_summary, format_summary
 
     # dagster-dbt echoes dbt's log to stdout and Dagster logs every event: with --verbose both go to
     # stderr; otherwise a person sees one progress line per step (stdout keeps the summary for scripts).

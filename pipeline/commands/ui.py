@@ -7,10 +7,10 @@ import os
 import sys
 from pathlib import Path
 
-from pipeline.defs.layout import WORKSPACE_FILE
-from pipeline.errors import ConfigurationError
-from pipeline.offline import apply_offline_defaults
-from pipeline.settings import load_settings
+from pipeline.config.errors import ConfigurationError
+from pipeline.config.offline import apply_offline_defaults
+from pipeline.config.paths import WORKSPACE_FILE
+from pipeline.config.settings import load_settings
 
 EXAMPLES = """examples:
   seatwatch ui                           # http://127.0.0.1:3000
@@ -43,7 +43,7 @@ def _handle(args: argparse.Namespace) -> int:
         raise ConfigurationError(f"--port must be between 1 and 65535 (got {args.port}).")
     load_settings()  # fail on bad configuration now, not in the first run
     apply_offline_defaults()
-    from pipeline.defs.home import ensure_dagster_home
+    from pipeline.commands.dagster_home import ensure_dagster_home
 
     home = ensure_dagster_home()  # exported to dagster dev through DAGSTER_HOME
     print(f"Dagster UI on http://127.0.0.1:{args.port} (Dagster home {home}).", file=sys.stderr, flush=True)

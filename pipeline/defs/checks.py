@@ -11,11 +11,11 @@ from typing import Any
 
 import dagster as dg
 
+from pipeline.config.settings import load_settings
 from pipeline.defs.ingest import AUDIT_EVENTS_KEY, EXTRACT_RUNS_KEY, USERS_KEY
-from pipeline.defs.layout import DUCKDB_POOL
 from pipeline.defs.partitions import audit_event_days
-from pipeline.settings import load_settings
-from pipeline.status import STALE_AFTER_HOURS
+from pipeline.defs.pools import DUCKDB_POOL
+from pipeline.readers.status import STALE_AFTER_HOURS
 from pipeline.warehouse import connect
 
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from pipeline.defs.layout import DBT_PROJECT_DIR
+from pipeline.config.offline import OFFLINE_ENV
+from pipeline.config.paths import DBT_PROJECT_DIR
 from pipeline.defs.resources import dbt_executable
-from pipeline.offline import OFFLINE_ENV
 
 # Artefacts of dbt runs, not inputs of the manifest.
 _NOT_SOURCES = {"target", "logs", "dbt_packages"}

@@ -27,10 +27,12 @@ import dagster as dg
 import dlt as dlt_lib
 from dagster_dlt import DagsterDltResource, dlt_assets
 
-from pipeline.defs.layout import DUCKDB_POOL
+from pipeline.commands.progress import terminal_reporter
+from pipeline.config.settings import Settings
 from pipeline.defs.partitions import audit_event_days, events_window
+from pipeline.defs.pools import DUCKDB_POOL
 from pipeline.defs.translator import SeatwatchDltTranslator, dlt_asset_key, dlt_resource_name
-from pipeline.extract import (
+from pipeline.extract.run import (
     DATASET_NAME,
     LOADER_FILE_FORMAT,
     PIPELINE_NAME,
@@ -38,8 +40,6 @@ from pipeline.extract import (
     open_sessions,
     unwrap_error,
 )
-from pipeline.progress import terminal_reporter
-from pipeline.settings import Settings
 from pipeline.sources.atlassian_admin import EventsWindow, ProgressFn, RunInfo, atlassian_admin
 from pipeline.warehouse import ensure_warehouse
 

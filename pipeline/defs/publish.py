@@ -8,10 +8,10 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from pipeline.defs.layout import DUCKDB_POOL
+from pipeline.config.settings import load_settings
+from pipeline.defs.pools import DUCKDB_POOL
 from pipeline.defs.translator import PUBLISHED_GROUP
-from pipeline.settings import load_settings
-from pipeline.summary import RunSummary, build_summary
+from pipeline.readers.summary import RunSummary, build_summary
 from pipeline.warehouse import connect, publish
 
 # This run's extract when it had one (a run may only rebuild the marts), else the latest extract.

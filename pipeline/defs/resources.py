@@ -22,8 +22,8 @@ from dagster_dbt import DbtCliResource, DbtProject
 from dagster_dlt import DagsterDltResource
 from packaging import version
 
-from pipeline.demo import api_settings
-from pipeline.settings import Settings, load_settings
+from pipeline.config.settings import Settings, load_settings
+from pipeline.extract.demo import api_settings
 
 _override: ContextVar[Settings | None] = ContextVar("seatwatch_api_override", default=None)
 

@@ -13,12 +13,12 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from pipeline.commands.progress import terminal_reporter
+from pipeline.config.offline import apply_offline_defaults
+from pipeline.config.settings import load_settings
 from pipeline.defs.dbt_project import seatwatch_dbt_project
-from pipeline.defs.layout import DUCKDB_POOL
+from pipeline.defs.pools import DUCKDB_POOL
 from pipeline.defs.translator import SeatwatchDbtTranslator
-from pipeline.offline import apply_offline_defaults
-from pipeline.progress import terminal_reporter
-from pipeline.settings import load_settings
 
 dbt_project = seatwatch_dbt_project()
 # One folder for every run's artefacts instead of dagster-dbt's new folder per invocation: dbt steps never

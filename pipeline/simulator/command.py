@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from pipeline.errors import ConfigurationError
+from pipeline.config.errors import ConfigurationError
 from pipeline.simulator.model import DEFAULT_RATE_LIMITS, FaultConfig, SimulatorConfig
 
 ENV_PREFIX = "SEATWATCH_SIM_"

@@ -17,7 +17,7 @@ from types import TracebackType
 
 import uvicorn
 
-from pipeline.errors import ConfigurationError
+from pipeline.config.errors import ConfigurationError
 from pipeline.simulator.app import create_app
 from pipeline.simulator.faults import DroppedConnection
 from pipeline.simulator.state import API_PREFIX

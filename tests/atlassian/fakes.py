@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from pipeline.atlassian import AdminApi, AdminClient
-from pipeline.settings import Secret
+from pipeline.config.secret import Secret
 
 KEY = "sk-live-7f3a9c0e51d24b8e-TOPSECRET"
 BASE = "https://api.test/admin"

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from pipeline.atlassian import AdminApi, AdminClient, ApiStats, AuthenticationError
-from pipeline.settings import Secret
+from pipeline.config.secret import Secret
 
 from .fakes import KEY, ORG, SERVER_TIME, FakeApi, collect, http_date, reply
 

@@ -17,7 +17,7 @@ from pipeline.atlassian import (
     OrgNotFoundError,
     UserNotFoundError,
 )
-from pipeline.errors import SeatwatchError
+from pipeline.config.errors import SeatwatchError
 
 from .fakes import KEY, ORG, FakeApi, collect, leaks, reply
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from pipeline.atlassian import AuthenticationError, SyncAdminApi, UnexpectedResponseError
-from pipeline.settings import Secret
+from pipeline.config.secret import Secret
 
 from .fakes import BASE, KEY, ORG, FakeApi, leaks, reply, request_json
 

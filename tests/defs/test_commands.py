@@ -14,10 +14,10 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.commands.ui import dagster_dev_command
-from pipeline.defs.layout import WORKSPACE_FILE
+from pipeline.config.paths import WORKSPACE_FILE
+from pipeline.config.settings import OrgCredentials, Secret, load_settings
 from pipeline.defs.resources import api_override
-from pipeline.demo import DEMO_SEED, DEMO_USERS
-from pipeline.settings import OrgCredentials, Secret, load_settings
+from pipeline.extract.demo import DEMO_SEED, DEMO_USERS
 from pipeline.simulator.model import SimulatorConfig
 from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World

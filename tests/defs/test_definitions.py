@@ -9,8 +9,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from pipeline.config.paths import PROJECT_ROOT
 from pipeline.definitions import defs
-from pipeline.defs.layout import DUCKDB_POOL, PROJECT_ROOT
+from pipeline.defs.pools import DUCKDB_POOL
 from pipeline.defs.schedules import DAILY_JOB_NAME, daily_schedule
 
 GROUP_ORDER = ["raw", "staging", "intermediate", "marts", "published"]

@@ -7,11 +7,11 @@ import dagster as dg
 import duckdb
 import pytest
 
+from pipeline.commands.dagster_home import ensure_dagster_home
+from pipeline.commands.runner import event_days_to_load, partition_tags
 from pipeline.defs.checks import count_mismatches, missing_partitions, stale_orgs
-from pipeline.defs.home import ensure_dagster_home
 from pipeline.defs.ingest import AUDIT_EVENTS_KEY
 from pipeline.defs.partitions import audit_event_days, retained_partition_keys
-from pipeline.defs.runner import event_days_to_load, partition_tags
 
 NOW = datetime(2026, 11, 23, 1, 15, tzinfo=UTC)
 
@@ -92,7 +92,7 @@ def test_the_dagster_home_is_created_with_one_writer_and_no_telemetry(
 def test_without_dagster_home_the_project_folder_is_used(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pipeline.defs import home as home_module
+    from pipeline.commands import dagster_home as home_module
 
     monkeypatch.setenv("DAGSTER_HOME", "recorded so that teardown removes the value set below")
     monkeypatch.delenv("DAGSTER_HOME")

@@ -9,12 +9,18 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from pipeline.commands.runner import (
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+    failed_checks,
+    run_daily_job,
+    step_failures,
+)
+from pipeline.config.settings import Settings, load_settings
 from pipeline.definitions import defs
 from pipeline.defs.ingest import AUDIT_EVENTS_KEY
 from pipeline.defs.partitions import audit_event_days
-from pipeline.defs.runner import RANGE_END_TAG, RANGE_START_TAG, failed_checks, run_daily_job, step_failures
 from pipeline.defs.schedules import DAILY_JOB_NAME
-from pipeline.settings import Settings, load_settings
 from pipeline.simulator.model import SimulatorConfig
 from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World

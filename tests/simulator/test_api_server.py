@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from pipeline.errors import ConfigurationError
+from pipeline.config.errors import ConfigurationError
 from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World
 from tests.simulator.conftest import simulator_config

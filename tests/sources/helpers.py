@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from pipeline.extract import ExtractResult, run_extract
-from pipeline.settings import Settings, load_settings
+from pipeline.config.settings import Settings, load_settings
+from pipeline.extract.run import ExtractResult, run_extract
 from pipeline.simulator.app import create_app
 from pipeline.simulator.model import FaultConfig, SimulatorConfig
 from pipeline.simulator.world import World

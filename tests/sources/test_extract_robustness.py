@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main
-from pipeline.extract import run_extract
+from pipeline.extract.run import run_extract
 from pipeline.simulator.model import FaultConfig
 from pipeline.simulator.server import start_in_thread
 from pipeline.warehouse import connect

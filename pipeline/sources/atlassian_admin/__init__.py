@@ -20,7 +20,7 @@ Resources run in order (``next_item_mode=fifo``) so ``extract_runs`` comes last 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,12 +28,13 @@ from typing import Any
 import dlt
 
 from pipeline.atlassian.errors import AtlassianApiError
-from pipeline.progress import ProgressFn
 from pipeline.sources.atlassian_admin import mappers, schema
 
 log = logging.getLogger("seatwatch.extract")
 
 SOURCE_NAME = "atlassian_admin"
+# progress(step, counters): long steps report how far they are (the CLI draws it, Dagster logs it).
+ProgressFn = Callable[[str, dict[str, Any]], None]
 USERS_PAGE_SIZE = 100
 # The org audit log keeps 180 days; a first load takes all of it (invites live only there).
 AUDIT_RETENTION_DAYS = 180

@@ -18,9 +18,9 @@ import dlt
 from dlt.common.pipeline import LoadInfo
 
 from pipeline.atlassian.client import ApiStats
-from pipeline.errors import SeatwatchError
-from pipeline.offline import apply_offline_defaults
-from pipeline.settings import Settings
+from pipeline.config.errors import SeatwatchError
+from pipeline.config.offline import apply_offline_defaults
+from pipeline.config.settings import Settings
 from pipeline.sources.atlassian_admin import (
     EventsWindow,
     OrgSession,

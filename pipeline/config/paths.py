@@ -8,7 +8,3 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 DAGSTER_HOME_DIR = PROJECT_ROOT / ".dagster_home"
 WORKSPACE_FILE = PROJECT_ROOT / "workspace.yaml"
-
-# Every step that opens the warehouse file claims this pool. DuckDB allows one writer and no reader next to
-# it, and the project-local dagster.yaml limits every pool to one slot.
-DUCKDB_POOL = "duckdb_writer"

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipeline.defs.layout import DAGSTER_HOME_DIR
+from pipeline.config.paths import DAGSTER_HOME_DIR
 
 DAGSTER_YAML = """\
-# Created by seatwatch (pipeline/defs/home.py). Storage defaults to SQLite files in this folder.
+# Created by seatwatch (pipeline/commands/dagster_home.py). Storage defaults to SQLite files in this folder.
 telemetry:
   enabled: false
 concurrency:

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from pipeline.settings import OrgCredentials, Secret, Settings
+from pipeline.config.settings import OrgCredentials, Secret, Settings
 
 DEMO_USERS = 500
 DEMO_SEED = 7

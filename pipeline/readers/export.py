@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import ConfigurationError, SeatwatchError
+from pipeline.config.errors import ConfigurationError, SeatwatchError
 from pipeline.warehouse import connect
 
 STATUS_WORDS = {

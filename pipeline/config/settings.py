@@ -20,39 +20,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.errors import ConfigurationError
+from pipeline.config.errors import ConfigurationError
+from pipeline.config.secret import Secret
 
 DEFAULT_API_BASE_URL = "https://api.atlassian.com/admin"
 LAST_ACTIVE_STRATEGIES = ("auto", "bulk", "per_user")
-
-
-class Secret:
-    """A string that never shows itself in ``repr``, ``str``, f-strings or logs.
-
-    Call :meth:`reveal` only where the value must go on the wire (the Authorization header).
-    """
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
 
 
 @dataclass(frozen=True)

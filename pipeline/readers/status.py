@@ -9,7 +9,7 @@ from typing import Any
 
 import duckdb
 
-from pipeline.errors import SeatwatchError
+from pipeline.config.errors import SeatwatchError
 from pipeline.warehouse import connect
 
 STALE_AFTER_HOURS = 48

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TextIO
 
-ProgressFn = Callable[[str, dict[str, Any]], None]
+from pipeline.sources.atlassian_admin import ProgressFn
 
 # A terminal reporter for the steps of a run executed in this process (``seatwatch run``): the Dagster assets
 # report to it as well as to their own log, so a person sees progress without Dagster's event log.
@@ -52,7 +52,8 @@ class StderrProgress:
         done, total = counters.get("done"), counters.get("total")
         final = done is not None and done == total
         line = self._format(step, counters, now - started)
-        if not final and now - self._last_print.get(step, 0.0) < (0.2 if self._tty else self._interval):
+        last = self._last_print.get(step)  # a step's first line is always printed, whatever the uptime
+        if not final and last is not None and now - last < (0.2 if self._tty else self._interval):
             self._unprinted[step] = line
             return
         self._unprinted.pop(step, None)
