@@ -11,7 +11,7 @@ from __future__ import annotations
 import dagster as dg
 
 from pipeline.defs.checks import ALL_CHECKS
-from pipeline.defs.ingest import atlassian_audit_events, atlassian_snapshot
+from pipeline.defs.ingest import atlassian_raw
 from pipeline.defs.publish import build_published_copy
 from pipeline.defs.resources import build_resources
 from pipeline.defs.schedules import daily_job, daily_schedule
@@ -21,7 +21,7 @@ from pipeline.defs.translator import MARTS_GROUP
 MARTS = [key for key in dbt_models.keys if key.path[0] == MARTS_GROUP]
 
 defs = dg.Definitions(
-    assets=[atlassian_snapshot, atlassian_audit_events, dbt_models, build_published_copy(MARTS)],
+    assets=[atlassian_raw, dbt_models, build_published_copy(MARTS)],
     asset_checks=ALL_CHECKS,
     jobs=[daily_job],
     schedules=[daily_schedule],

@@ -34,8 +34,8 @@ concurrency:
 
 
 def ensure_dagster_home() -> Path:
-    """Point ``DAGSTER_HOME`` at the project's home (unless the user chose one) and create it if missing."""
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(DAGSTER_HOME_DIR)))
+    """The Dagster home: ``DAGSTER_HOME`` when the user set it, else the project's; created if missing."""
+    home = Path(os.environ.get("DAGSTER_HOME") or DAGSTER_HOME_DIR)
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
@@ -44,5 +44,5 @@ def ensure_dagster_home() -> Path:
 
 
 def project_instance() -> dg.DagsterInstance:
-    ensure_dagster_home()
-    return dg.DagsterInstance.get()
+    """The instance of that home, opened from its folder (``DAGSTER_HOME`` is never written)."""
+    return dg.DagsterInstance.from_config(str(ensure_dagster_home()))

@@ -8,7 +8,7 @@ import sys
 from pipeline.commands.progress import StderrProgress
 from pipeline.config.settings import load_settings
 from pipeline.extract.demo import api_settings
-from pipeline.extract.run import run_extract
+from pipeline.extract.run import clock_warning, run_extract
 
 EXAMPLES = """examples:
   seatwatch extract                      # the embedded demo org (no credentials set)
@@ -37,6 +37,9 @@ def _handle(args: argparse.Namespace) -> int:
             result = run_extract(resolved, progress=progress)
     finally:
         progress.close()
+    warning = None if settings.is_demo else clock_warning(result.clock_offsets)
+    if warning and not args.quiet:
+        print(warning, file=sys.stderr)
     if not args.quiet:
         for org_id, stats in result.api_stats.items():
             print(

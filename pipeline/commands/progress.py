@@ -8,29 +8,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any, TextIO
-
-from pipeline.sources.atlassian_admin import ProgressFn
-
-# A terminal reporter for the steps of a run executed in this process (``seatwatch run``): the Dagster assets
-# report to it as well as to their own log, so a person sees progress without Dagster's event log.
-_terminal: ContextVar[ProgressFn | None] = ContextVar("seatwatch_progress", default=None)
-
-
-@contextmanager
-def reporting_to(reporter: ProgressFn) -> Iterator[None]:
-    token = _terminal.set(reporter)
-    try:
-        yield
-    finally:
-        _terminal.reset(token)
-
-
-def terminal_reporter() -> ProgressFn | None:
-    return _terminal.get()
 
 
 class StderrProgress:

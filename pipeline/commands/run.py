@@ -8,7 +8,7 @@ import io
 import json
 import sys
 
-from pipeline.commands.progress import StderrProgress, reporting_to
+from pipeline.commands.progress import StderrProgress
 from pipeline.config.offline import apply_offline_defaults
 from pipeline.config.settings import load_settings
 from pipeline.extract.demo import api_settings
@@ -44,8 +44,8 @@ def _handle(args: argparse.Namespace) -> int:
     apply_offline_defaults()
     # Imported here: loading the definitions takes seconds and `seatwatch --help` should not.
     from pipeline.commands.dagster_home import project_instance
-    from pipeline.commands.runner import failed_checks, run_daily_job, step_failures
-    from pipeline.defs.resources import api_override
+    from pipeline.commands.runner import clock_offsets, failed_checks, run_daily_job, step_failures
+    from pipeline.extract.run import clock_warning
     from pipeline.readers.summary import build_summary, format_summary
 
     # dagster-dbt echoes dbt's log to stdout and Dagster logs every event: with --verbose both go to
@@ -58,13 +58,14 @@ def _handle(args: argparse.Namespace) -> int:
         with (
             project_instance() as instance,
             api_settings(settings, quiet=quiet) as resolved,
-            api_override(resolved),
-            reporting_to(progress),
             contextlib.redirect_stdout(dbt_echo),
         ):
-            result = run_daily_job(instance, settings.warehouse_path, log_level=log_level)
+            result = run_daily_job(instance, resolved, progress=progress, log_level=log_level)
     finally:
         progress.close()
+    warning = None if settings.is_demo else clock_warning(clock_offsets(result))
+    if warning and not args.quiet:
+        print(warning, file=sys.stderr)
     if not result.success:
         print(f"seatwatch: run {result.run_id} failed:", file=sys.stderr)
         for failure in step_failures(result):

@@ -45,9 +45,11 @@ def _handle(args: argparse.Namespace) -> int:
     apply_offline_defaults()
     from pipeline.commands.dagster_home import ensure_dagster_home
 
-    home = ensure_dagster_home()  # exported to dagster dev through DAGSTER_HOME
+    home = ensure_dagster_home()
     print(f"Dagster UI on http://127.0.0.1:{args.port} (Dagster home {home}).", file=sys.stderr, flush=True)
     command = dagster_dev_command(args.port)
     # Become dagster dev rather than wait for it: Ctrl-C, SIGTERM and the exit code are then its own, and a
     # stopped `seatwatch ui` can never leave a webserver and daemon behind.
-    os.execv(command[0], command)  # noqa: S606 (a fixed argv, no shell)
+    # dagster dev finds its home through DAGSTER_HOME, given to it alone (this process's environment is
+    # never written).
+    os.execve(command[0], command, {**os.environ, "DAGSTER_HOME": str(home)})  # noqa: S606 (a fixed argv)

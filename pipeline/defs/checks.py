@@ -11,9 +11,8 @@ from typing import Any
 
 import dagster as dg
 
-from pipeline.config.settings import load_settings
-from pipeline.defs.ingest import AUDIT_EVENTS_KEY, EXTRACT_RUNS_KEY, USERS_KEY
-from pipeline.defs.partitions import audit_event_days
+from pipeline.config.settings import Settings
+from pipeline.defs.ingest import EXTRACT_RUNS_KEY, USERS_KEY
 from pipeline.defs.pools import DUCKDB_POOL
 from pipeline.readers.status import STALE_AFTER_HOURS
 from pipeline.warehouse import connect
@@ -40,9 +39,9 @@ def stale_orgs(latest: dict[str, datetime], now: datetime, max_age: timedelta) -
     description=f"Every org's latest activity_complete_through is at most {STALE_AFTER_HOURS} h old.",
     pool=DUCKDB_POOL,
 )
-def activity_is_fresh() -> dg.AssetCheckResult:
+def activity_is_fresh(settings: dg.ResourceParam[Settings]) -> dg.AssetCheckResult:
     rows = _query(
-        load_settings().warehouse_path,
+        settings.warehouse_path,
         "select org_id, max(activity_complete_through) from raw.extract_runs group by org_id",
     )
     latest = dict(rows)
@@ -70,7 +69,9 @@ def count_mismatches(api_counts: dict[str, int], loaded: dict[str, int]) -> dict
     description="The users snapshot of the latest load holds as many users per org as the API counts.",
     pool=DUCKDB_POOL,
 )
-def users_match_api_count(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+def users_match_api_count(
+    context: dg.AssetCheckExecutionContext, settings: dg.ResourceParam[Settings]
+) -> dg.AssetCheckResult:
     # The load records the API's count (GET …/directories/-/users/count) in its metadata; the snapshot
     # rows that reached DuckDB under that run id are what it is compared with.
     event = context.instance.get_latest_materialization_event(USERS_KEY)
@@ -79,7 +80,7 @@ def users_match_api_count(context: dg.AssetCheckExecutionContext) -> dg.AssetChe
         return dg.AssetCheckResult(passed=False, metadata={"reason": "no load with an API user count yet"})
     api_counts = materialization.metadata["api_user_count"].value
     rows = _query(
-        load_settings().warehouse_path,
+        settings.warehouse_path,
         "select org_id, count(*) from raw.user_snapshots where run_id = ? group by org_id",
         [event.run_id],
     )
@@ -90,31 +91,4 @@ def users_match_api_count(context: dg.AssetCheckExecutionContext) -> dg.AssetChe
     )
 
 
-def missing_partitions(materialized: set[str], all_keys: Sequence[str]) -> list[str]:
-    """Partitions between the first and the last materialised one that were never loaded."""
-    loaded = [key for key in all_keys if key in materialized]
-    if not loaded:
-        return []
-    first, last = all_keys.index(loaded[0]), all_keys.index(loaded[-1])
-    return [key for key in all_keys[first : last + 1] if key not in materialized]
-
-
-@dg.asset_check(
-    asset=AUDIT_EVENTS_KEY,
-    name="event_days_have_no_gaps",
-    description="No day is missing between the first and the last loaded audit-event partition.",
-)
-def event_days_have_no_gaps(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-    materialized = context.instance.get_materialized_partitions(AUDIT_EVENTS_KEY)
-    missing = missing_partitions(materialized, audit_event_days.get_partition_keys())
-    return dg.AssetCheckResult(
-        passed=bool(materialized) and not missing,
-        metadata={
-            "loaded_days": len(materialized),
-            "missing_days": len(missing),
-            "first_missing": missing[:10],
-        },
-    )
-
-
-ALL_CHECKS = [activity_is_fresh, users_match_api_count, event_days_have_no_gaps]
+ALL_CHECKS = [activity_is_fresh, users_match_api_count]

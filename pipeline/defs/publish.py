@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from pipeline.config.settings import load_settings
+from pipeline.config.settings import Settings
 from pipeline.defs.pools import DUCKDB_POOL
 from pipeline.defs.translator import PUBLISHED_GROUP
 from pipeline.readers.summary import RunSummary, build_summary
@@ -51,8 +51,9 @@ def build_published_copy(marts: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
         kinds={"duckdb"},
         description="data/seatwatch.duckdb: a copy of the warehouse for readers, DuckDB 1.x compatible.",
     )
-    def published_copy(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        settings = load_settings()
+    def published_copy(
+        context: dg.AssetExecutionContext, settings: dg.ResourceParam[Settings]
+    ) -> dg.MaterializeResult:
         target = publish(settings.warehouse_path, settings.published_path)
         summary = build_summary(target)
         with connect(target, read_only=True) as con:

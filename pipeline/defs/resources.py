@@ -1,10 +1,10 @@
-"""Resources: the Admin API a run reads, dlt, and dbt.
+"""Resources: the settings every asset and check reads, the terminal progress of a run, and dbt.
 
-The API's settings come from a resource, not from ``load_settings()`` inside the assets, so that the
-embedded demo org can stand in for a real org: a run launched from the UI resolves the settings when it
-starts and, with no credentials set, serves the demo org for that run. ``seatwatch run`` has already
-started the demo org (and said where it is), so it hands those settings to the runs it executes with
-:func:`api_override`.
+``settings`` is the one way configuration reaches an asset. A run launched from the UI or the schedule
+resolves it when the run starts (:class:`SettingsResource`), and with no credentials set serves the embedded
+demo org for that run. ``seatwatch run`` has already resolved the settings (and started the demo org, and
+said where it is), so it passes them as they are with ``execute_in_process(resources={"settings": …})``,
+together with its terminal progress reporter as ``progress``.
 """
 
 from __future__ import annotations
@@ -13,49 +13,39 @@ import importlib.metadata
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
-from dagster_dlt import DagsterDltResource
 from packaging import version
 
 from pipeline.config.settings import Settings, load_settings
 from pipeline.extract.demo import api_settings
 
-_override: ContextVar[Settings | None] = ContextVar("seatwatch_api_override", default=None)
+SETTINGS = "settings"
+PROGRESS = "progress"
 
 
-@contextmanager
-def api_override(settings: Settings) -> Iterator[None]:
-    """Runs executed in process inside this block read the API through ``settings``, as given."""
-    token = _override.set(settings)
-    try:
-        yield
-    finally:
-        _override.reset(token)
-
-
-class AtlassianApiResource(dg.ConfigurableResource):
+class SettingsResource(dg.ConfigurableResource):
     """The settings of one run, pointed at the configured org(s) or at the embedded demo org.
 
     No field holds configuration: Dagster stores resource config with the run, and the API key must never
-    reach the event log.
+    reach the event log. The environment is read once, when the run starts.
     """
 
     @contextmanager
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[Settings]:
-        overridden = _override.get()
-        if overridden is not None:
-            yield overridden
-            return
         configured = load_settings()
         with api_settings(configured, quiet=True) as settings:
             if configured.is_demo and context.log:
                 context.log.info(f"No ATLASSIAN_ORG_ID set: the embedded demo org at {settings.api_base_url}")
             yield settings
+
+
+def no_progress(step: str, counters: dict[str, Any]) -> None:
+    """Runs launched from the UI report progress in their log only."""
 
 
 class SeatwatchDbtCliResource(DbtCliResource):
@@ -74,7 +64,7 @@ def dbt_executable() -> str:
 
 def build_resources(dbt_project: DbtProject) -> dict[str, object]:
     return {
-        "atlassian": AtlassianApiResource(),
-        "dlt": DagsterDltResource(),
+        SETTINGS: SettingsResource(),
+        PROGRESS: no_progress,
         "dbt": SeatwatchDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
     }

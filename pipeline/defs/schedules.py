@@ -1,17 +1,10 @@
 """The daily job and its schedule.
 
-One job runs the whole graph: the API snapshot, one day of audit events, dbt, the checks and the
-published copy. Its partition is the events day; everything else is unpartitioned and observes "now".
-
-Schedule (stack-notes §6.1, option A): the partitions end one day early (``end_offset=-1``, see
-:mod:`pipeline.defs.partitions`), and ``build_schedule_from_partitioned_job`` runs the newest partition at
-01:15 UTC. At 01:15 on day D that is D-2, the last day whose events and activity are complete through
-the 24-hour lag (complete at D 00:00 UTC). Option A was chosen over a hand-written schedule computing D-2
-(option B) because the rule then lives in one place, the partition set: the schedule, ``seatwatch run``
-and a backfill launched from the UI all agree on which days exist, and an incomplete day cannot be
-selected at all. The 15 minutes leave room for events processed just after midnight. (The run also reads
-the events after D-2 up to now, so that the marts know of yesterday's invites: see
-:func:`pipeline.defs.partitions.events_window`.)
+One job runs the whole graph: the extract (API snapshot, audit events since the last load, run record), dbt,
+the checks and the published copy. The tick is at 01:15 UTC: the audit events of the day before are in by
+then (the 15 minutes leave room for events processed just after midnight), and the activity of the day
+before yesterday is complete through the API's 24-hour lag. A missed tick loses nothing: the next run reads
+the audit log from where the last one stopped. Why there are no daily partitions: docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -24,14 +17,14 @@ daily_job = dg.define_asset_job(
     DAILY_JOB_NAME,
     selection=dg.AssetSelection.all(),
     executor_def=dg.in_process_executor,
-    description="The whole graph for one audit-event day: extract, dbt build, checks, published copy.",
+    description="The whole graph: extract, dbt build, checks, published copy.",
 )
 
-daily_schedule = dg.build_schedule_from_partitioned_job(
-    daily_job,
+daily_schedule = dg.ScheduleDefinition(
     name="seatwatch_daily_after_lag",
-    hour_of_day=1,
-    minute_of_hour=15,
+    job=daily_job,
+    cron_schedule="15 1 * * *",
+    execution_timezone="UTC",
     # Ticks only happen while the daemon runs (`seatwatch ui`), so on is the useful default.
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )

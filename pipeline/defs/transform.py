@@ -5,7 +5,7 @@ events partition (or none) leaves the marts consistent with the warehouse. dbt t
 (dagster-dbt's default).
 """
 
-import os
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,12 +13,12 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from pipeline.commands.progress import terminal_reporter
 from pipeline.config.offline import apply_offline_defaults
-from pipeline.config.settings import load_settings
+from pipeline.config.settings import Settings
 from pipeline.defs.dbt_project import seatwatch_dbt_project
 from pipeline.defs.pools import DUCKDB_POOL
 from pipeline.defs.translator import SeatwatchDbtTranslator
+from pipeline.sources.atlassian_admin import ProgressFn
 
 dbt_project = seatwatch_dbt_project()
 # One folder for every run's artefacts instead of dagster-dbt's new folder per invocation: dbt steps never
@@ -37,19 +37,18 @@ BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
     dagster_dbt_translator=SeatwatchDbtTranslator(),
     pool=DUCKDB_POOL,
 )
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    settings = load_settings()
-    # DbtCliResource.cli() has no `env=`: it passes os.environ on, and profiles.yml reads the warehouse
-    # path from it. Safe: a run process executes one run.
-    os.environ["SEATWATCH_WAREHOUSE_PATH"] = str(settings.warehouse_path)
+def dbt_models(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    settings: dg.ResourceParam[Settings],
+    progress: dg.ResourceParam[ProgressFn],
+) -> Iterator[Any]:
+    # The warehouse goes to profiles.yml as a var: DbtCliResource.cli() takes no environment of its own.
+    warehouse = json.dumps({"warehouse_path": str(settings.warehouse_path)})
     apply_offline_defaults()  # DO_NOT_TRACK and friends, unless the user chose otherwise
-    invocation = dbt.cli(BUILD_ARGS, context=context, target_path=RUN_TARGET_PATH)
-    report = terminal_reporter()
-    if report is None:
-        yield from invocation.stream()
-        return
-    # One event per model, seed and test that finished: count them for the terminal.
+    invocation = dbt.cli([*BUILD_ARGS, "--vars", warehouse], context=context, target_path=RUN_TARGET_PATH)
+    # One event per model, seed and test that finished: counted for the terminal.
     total = len(context.selected_asset_keys) + len(context.selected_asset_check_keys)
     for done, event in enumerate(invocation.stream(), start=1):
-        report("dbt build", {"done": min(done, total), "total": total})
+        progress("dbt build", {"done": min(done, total), "total": total})
         yield event

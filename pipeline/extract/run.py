@@ -1,17 +1,18 @@
-"""Extract and load: the Admin API into DuckDB ``raw`` with dlt.
+"""Extract and load: the Admin API into DuckDB ``raw`` with dlt, for every caller.
 
-The same function backs ``seatwatch extract``, ``seatwatch run`` and the Dagster dlt asset (which passes its
-own pipeline and run id). Credentials are checked for every org before anything is written, so a wrong key
-ends the run with one line and an untouched warehouse.
+:func:`run_extract` is the one extract path: ``seatwatch extract``, the Dagster asset of ``seatwatch run``,
+the schedule and the UI, and the benchmarks all call it, and it is the only place that calls dlt's
+``pipeline.run``. Credentials are checked for every org before anything is written, so a wrong key ends the
+run with one line and an untouched warehouse.
 """
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import dlt
@@ -22,7 +23,7 @@ from pipeline.config.errors import SeatwatchError
 from pipeline.config.offline import apply_offline_defaults
 from pipeline.config.settings import Settings
 from pipeline.sources.atlassian_admin import (
-    EventsWindow,
+    RUN_RECORD_RESOURCE,
     OrgSession,
     ProgressFn,
     RunInfo,
@@ -35,6 +36,9 @@ DATASET_NAME = "raw"
 # Without pyarrow dlt would load DuckDB through huge INSERT statements: at 5,000 users that took 10 s and
 # 2.6 GB of memory to load; JSON lines load the same rows in 1 s and 330 MB (benchmarks/bench_scale.py).
 LOADER_FILE_FORMAT = "jsonl"
+# Everything is computed on the API's clock, so a local clock off by more than this is only worth a line:
+# it means the local clock (or the server's) is wrong, and `seatwatch status` ages will read oddly.
+CLOCK_TOLERANCE_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -42,13 +46,31 @@ class ExtractResult:
     run_id: str
     load_info: LoadInfo
     api_stats: dict[str, ApiStats]  # org_id → calls, retries, 429s (in total and per endpoint)
+    # org_id → the API's clock minus ours when the run started, in seconds (positive: the API is ahead).
+    clock_offsets: dict[str, float] = field(default_factory=dict)
+    # org_id → the API's own user count, asked right after the load (only when ``count_users`` was set).
+    api_user_counts: dict[str, int] = field(default_factory=dict)
+    rows_loaded: dict[str, int] = field(default_factory=dict)  # table → rows this run loaded
+
+
+def clock_warning(offsets: Mapping[str, float]) -> str | None:
+    """One line when the API's clock and ours disagree by more than a few minutes, else None."""
+    worst = max(offsets.items(), key=lambda item: abs(item[1]), default=None)
+    if worst is None or abs(worst[1]) <= CLOCK_TOLERANCE_SECONDS:
+        return None
+    org_id, offset = worst
+    hours = abs(offset) / 3600
+    side = "ahead of" if offset > 0 else "behind"
+    return (
+        f"seatwatch: note: the API's clock (org {org_id}) is {hours:.1f} h {side} this machine's; "
+        "Seatwatch follows the API's clock, so nothing is lost, but check this machine's time if that is a "
+        "surprise."
+    )
 
 
 def make_pipeline(settings: Settings) -> dlt.Pipeline:
     """The dlt pipeline writing ``raw`` in the warehouse; its working folder stays inside the data dir."""
     apply_offline_defaults()
-    # Resources run one after another so `extract_runs`, the last one, sees every count.
-    os.environ.setdefault("EXTRACT__NEXT_ITEM_MODE", "fifo")
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
         destination=dlt.destinations.duckdb(str(settings.warehouse_path)),
@@ -98,29 +120,38 @@ def run_extract(
     settings: Settings,
     *,
     run_id: str | None = None,
-    events_window: EventsWindow | None = None,
     resources: Sequence[str] | None = None,
     progress: ProgressFn | None = None,
     client_options: Mapping[str, Any] | None = None,
+    count_users: bool = False,
 ) -> ExtractResult:
-    """Load every raw table for the configured orgs and return what was loaded."""
+    """Load the raw tables (all, or ``resources``) for the configured orgs and return what was loaded."""
     run = RunInfo(
         run_id=run_id or uuid.uuid4().hex,
         activity_lag_hours=settings.activity_lag_hours,
         strategy=settings.last_active_strategy,
-        events_window=events_window,
     )
     with open_sessions(settings, client_options=client_options) as sessions:
+        local_now = datetime.now(UTC)
+        offsets = {s.org_id: (s.api.server_now() - local_now).total_seconds() for s in sessions}
         ensure_warehouse(settings.warehouse_path)
         pipeline = make_pipeline(settings)
         # A package left by a crashed run would otherwise be loaded first, or block new data.
         pipeline.abort_packages()
         source = atlassian_admin(sessions, run, progress)
-        if resources:
-            source = source.with_resources(*resources)
+        selected = [name for name in (resources or source.resources) if name != RUN_RECORD_RESOURCE]
+        # Two packages in one run, data first: the run record counts what the data resources extracted, so
+        # it must be extracted after them (dlt extracts the sources of one run one after the other).
+        packages = [source.with_resources(*selected)]
+        if resources is None or RUN_RECORD_RESOURCE in resources:
+            packages.append(source.with_resources(RUN_RECORD_RESOURCE))
         try:
-            load_info = pipeline.run(source, loader_file_format=LOADER_FILE_FORMAT)
+            load_info = pipeline.run(packages, loader_file_format=LOADER_FILE_FORMAT)
         except Exception as error:
             raise unwrap_error(error) from None
         stats = {session.org_id: session.api.stats for session in sessions}
-    return ExtractResult(run.run_id, load_info, stats)
+        normalized = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
+        rows = dict(normalized.row_counts) if normalized else {}
+        # Asked right after the load, so the API has had the least time to change in between.
+        counts = {s.org_id: s.api.count_users(s.org_id) for s in sessions} if count_users else {}
+    return ExtractResult(run.run_id, load_info, stats, offsets, counts, rows)

@@ -16,7 +16,6 @@ from pipeline.cli import main
 from pipeline.commands.ui import dagster_dev_command
 from pipeline.config.paths import WORKSPACE_FILE
 from pipeline.config.settings import OrgCredentials, Secret, load_settings
-from pipeline.defs.resources import api_override
 from pipeline.extract.demo import DEMO_SEED, DEMO_USERS
 from pipeline.simulator.model import SimulatorConfig
 from pipeline.simulator.server import start_in_thread
@@ -56,7 +55,7 @@ def test_run_that_fails_exits_1_with_the_cause_in_one_line(
         monkeypatch.setenv("ATLASSIAN_API_KEY", "not-the-key-1234")
         assert main(["run", "--quiet"]) == 1
     err = capsys.readouterr().err
-    assert "failed:" in err and "atlassian_snapshot: " in err and "API key" in err
+    assert "failed:" in err and "atlassian_raw: " in err and "API key" in err
     assert "not-the-key-1234" not in err
 
 
@@ -74,7 +73,7 @@ def test_run_in_demo_mode(capsys: pytest.CaptureFixture[str]) -> None:
         assert run.is_success
 
 
-def _load_orgs_table() -> set[str]:
+def _load_orgs_table(**resources: object) -> set[str]:
     """Materialise only `dlt_atlassian_admin_orgs`, as a click in the UI would, and read what landed."""
     from pipeline.definitions import defs
     from pipeline.defs.schedules import DAILY_JOB_NAME
@@ -82,7 +81,7 @@ def _load_orgs_table() -> set[str]:
 
     with dg.DagsterInstance.ephemeral() as instance:
         result = defs.resolve_job_def(DAILY_JOB_NAME).execute_in_process(
-            instance=instance, asset_selection=[dlt_asset_key("orgs")]
+            instance=instance, asset_selection=[dlt_asset_key("orgs")], resources=resources
         )
     assert result.success
     warehouse = Path(os.environ["SEATWATCH_DATA_DIR"]) / "warehouse.duckdb"
@@ -101,8 +100,8 @@ def test_runs_serve_the_demo_org_themselves_unless_given_one() -> None:
         settings = load_settings().with_orgs(
             simulator.base_url, tuple(OrgCredentials(org, key) for org in other.orgs)
         )
-        with api_override(settings):  # what `seatwatch run` does with the demo org it started
-            assert _load_orgs_table() == set(demo.orgs) | set(other.orgs)
+        # What `seatwatch run` does with the settings it resolved (and the demo org it started).
+        assert _load_orgs_table(settings=settings) == set(demo.orgs) | set(other.orgs)
 
 
 def _free_port() -> int:

@@ -10,11 +10,12 @@ How the calls are spent, cheapest first:
   last-active timestamps;
 * ``per_user`` (or ``auto`` when the API refuses the ``productAccess`` expand): one
   ``last-active-dates`` call per user, fanned out with bounded concurrency and paced by the client;
-* audit events: ``/events-stream`` (sorted by processing time, so late events are not missed) continuing from
-  the cursor kept in dlt state; an explicit window reads a backfill range without touching that cursor.
+* audit events: ``/events-stream`` (sorted by processing time, so late events are not missed) from the newest
+  processing time already loaded (kept in dlt state) less an overlap, up to wherever the API has caught up.
 
 The users listing is fetched once per org and shared by the resources that need it (``_OrgSnapshot``).
-Resources run in order (``next_item_mode=fifo``) so ``extract_runs`` comes last and sees every count.
+``extract_runs`` (:data:`RUN_RECORD_RESOURCE`) counts what the other resources extracted, so the extract path
+loads it in a second package of the same run, after them.
 """
 
 from __future__ import annotations
@@ -33,11 +34,17 @@ from pipeline.sources.atlassian_admin import mappers, schema
 log = logging.getLogger("seatwatch.extract")
 
 SOURCE_NAME = "atlassian_admin"
+RUN_RECORD_RESOURCE = "extract_runs"
 # progress(step, counters): long steps report how far they are (the CLI draws it, Dagster logs it).
 ProgressFn = Callable[[str, dict[str, Any]], None]
 USERS_PAGE_SIZE = 100
 # The org audit log keeps 180 days; a first load takes all of it (invites live only there).
 AUDIT_RETENTION_DAYS = 180
+# Each run re-reads the audit log from this long before the newest processing time it loaded. `from`
+# filters on event time, and an event can be processed hours after it happened (Atlassian documents no
+# bound; the simulator delays up to 8 h), so a late arrival is still read. Re-read events merge on their
+# id, so the overlap costs a few calls and never a duplicate.
+EVENTS_OVERLAP = timedelta(hours=24)
 # Statuses of v2 search errors that mean "this expand or endpoint is not available here".
 _UNSUPPORTED_STATUSES = {400, 404, 405, 501}
 
@@ -47,14 +54,6 @@ _SNAPSHOT_HINTS = dlt.mark.make_hints(
     primary_key=("org_id", "snapshot_date", "account_id"),
     columns=schema.USER_COLUMNS,
 )
-
-
-@dataclass(frozen=True)
-class EventsWindow:
-    """A closed-open ``[start, end)`` window of event times for backfills (Dagster partitions)."""
-
-    start: datetime
-    end: datetime
 
 
 @dataclass
@@ -70,7 +69,6 @@ class RunInfo:
     run_id: str
     activity_lag_hours: float
     strategy: str = "auto"
-    events_window: EventsWindow | None = None
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -292,7 +290,7 @@ def atlassian_admin(
         write_disposition="merge", primary_key=("org_id", "event_id"), columns=schema.AUDIT_EVENT_COLUMNS
     )
     def audit_events() -> Iterator[list[dict[str, Any]]]:
-        state = dlt.current.resource_state().setdefault("stream_cursors", {})
+        state = dlt.current.resource_state().setdefault("events_processed_through", {})
         for snap in snapshots:
             yield from _audit_event_rows(snap, state)
 
@@ -380,22 +378,46 @@ def _to_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
+def _processed_at(row: dict[str, Any]) -> datetime | None:
+    raw = row.get("processed_at") or row.get("event_at")
+    try:
+        moment = datetime.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def events_start(state: dict[str, str], org_id: str, api_now: datetime) -> datetime:
+    """Where this run reads the audit log from: the newest processing time already loaded, less
+    :data:`EVENTS_OVERLAP`; on a first load the API's retention (180 days before the API's now)."""
+    loaded_through = state.get(org_id)
+    if loaded_through is None:
+        return api_now - timedelta(days=AUDIT_RETENTION_DAYS)
+    return datetime.fromisoformat(loaded_through) - EVENTS_OVERLAP
+
+
 def _audit_event_rows(snap: _OrgSnapshot, state: dict[str, str]) -> Iterator[list[dict[str, Any]]]:
-    api, org_id, window = snap.session.api, snap.org_id, snap.run.events_window
-    if window is not None:
-        # A backfill window: stateless, so replaying it (or any overlap) merges onto the same event ids.
-        pages = api.iter_events_stream(org_id, from_ms=_to_ms(window.start), to_ms=_to_ms(window.end) - 1)
-    elif org_id in state:
-        pages = api.iter_events_stream(org_id, cursor=state[org_id])
-    else:
-        since = api.server_now() - timedelta(days=AUDIT_RETENTION_DAYS)
-        pages = api.iter_events_stream(org_id, from_ms=_to_ms(since))
-    for page in pages:
+    # Both ends follow the API's clock, never ours: the start is a processing time the API served, and
+    # the end is open (the stream stops where the API has caught up). So no gap opens between runs however
+    # far the local clock is from the API's (docs/architecture.md, "Audit events").
+    api, org_id = snap.session.api, snap.org_id
+    previous = datetime.fromisoformat(state[org_id]) if org_id in state else None
+    newest = previous
+    since = events_start(state, org_id, api.server_now())
+    for page in api.iter_events_stream(org_id, from_ms=_to_ms(since)):
         rows = [mappers.audit_event_row(item, org_id) for item in page.items]
-        snap.counts["events"] += len(rows)
+        for row in rows:
+            moment = _processed_at(row)
+            # Counted once: an event of the overlap processed by the last load was counted by that load.
+            if moment is None or previous is None or moment > previous:
+                snap.counts["events"] += 1
+            if moment is not None and (newest is None or moment > newest):
+                newest = moment
         snap.progress("events", {"org_id": org_id, "events": snap.counts["events"]})
         if rows:
             yield rows
-        if window is None and page.next_cursor:
-            # Kept in dlt state, which is committed with the same load as the rows: no gap, no double.
-            state[org_id] = page.next_cursor
+    if newest is not None and newest != previous:
+        # Kept in dlt state, committed with the same load as the rows: a failed load moves nothing.
+        state[org_id] = newest.isoformat()
