@@ -1,9 +1,10 @@
 """Atlassian Admin API client: paced, retrying, typed errors, never leaks the key.
 
-``AdminClient`` (async transport) + ``AdminApi`` (endpoints) for async code; ``SyncAdminApi`` runs both on a
-background event loop for dlt's synchronous resources.
+``AdminClient`` (async transport: pacing, retries, counters) + ``AdminApi`` (each endpoint, once);
+``SyncAdminApi`` calls any ``AdminApi`` method from synchronous code (dlt's resources).
 """
 
+from pipeline.atlassian.blocking import SyncAdminApi
 from pipeline.atlassian.client import AdminClient, ApiResponse, ApiStats, BucketStats
 from pipeline.atlassian.endpoints import AdminApi
 from pipeline.atlassian.errors import (
@@ -19,7 +20,6 @@ from pipeline.atlassian.errors import (
     UserNotFoundError,
 )
 from pipeline.atlassian.pagination import Page
-from pipeline.atlassian.portal import SyncAdminApi
 
 __all__ = [
     "AdminApi",

@@ -1,6 +1,6 @@
 """What a person reads after a run: users by lifecycle status, seats per product, reclaimable cost.
 
-Computed from the published copy's marts, so it shows exactly what analysts and BI tools will see.
+Read from the published copy's marts, never recomputed: it shows exactly what analysts and BI tools see.
 """
 
 from __future__ import annotations
@@ -11,26 +11,27 @@ from typing import Any
 
 from pipeline.warehouse import connect
 
+# Every number is the mart's own (marts.agg_product_usage_daily, where the metrics are defined), summed over
+# orgs at each org's as-of day. "seats" is the mart's users_with_access: people with access to the product,
+# once per product whatever the number of sites (docs/architecture.md, "What a seat is").
 _PRODUCT_SQL = """
-with access as (
-    select a.*, u.lifecycle_status
-    from marts.fct_user_product_access as a
-    inner join marts.dim_users as u using (org_id, account_id)
-)
 select
     product_key,
-    count(*) filter (where has_access) as seats,
-    count(*) filter (where has_access and days_since_last_active <= 30) as active_30d,
-    count(*) filter (where has_access and days_since_last_active <= 90) as active_90d,
-    count(*) filter (where has_access and is_inactive) as inactive,
-    count(*) filter (where has_access and activity_bucket = 'never') as never_used,
-    count(*) filter (where has_access and lifecycle_status = 'invited_pending') as invited_pending,
-    count(*) filter (where is_reclaim_candidate and reclaim_lane = 'cleanup_ready') as cleanup_ready,
-    count(*) filter (where is_reclaim_candidate and reclaim_lane = 'needs_review') as needs_review,
-    count(*) filter (where is_reclaim_candidate and reclaim_lane = 'protected') as protected,
-    coalesce(sum(monthly_seat_price) filter (
-        where is_reclaim_candidate and reclaim_lane <> 'protected'), 0) as est_monthly_reclaimable_cost
-from access
+    sum(users_with_access) as seats,
+    sum(active_users_30d) as active_30d,
+    sum(active_users_90d) as active_90d,
+    sum(inactive_users) as inactive,
+    sum(never_active_users) as never_used,
+    sum(invited_pending_users) as invited_pending,
+    sum(cleanup_ready_candidates) as cleanup_ready,
+    sum(needs_review_candidates) as needs_review,
+    sum(protected_candidates) as protected,
+    sum(est_monthly_reclaimable_cost) as est_monthly_reclaimable_cost
+from marts.agg_product_usage_daily as usage
+where snapshot_date = (
+    select max(latest.snapshot_date) from marts.agg_product_usage_daily as latest
+    where latest.org_id = usage.org_id
+)
 group by product_key
 order by product_key
 """

@@ -23,6 +23,29 @@ def test_the_json_summary_counts_users_and_products(demo_run: tuple[Path, dict])
     assert summary["as_of_date"] and summary["activity_lag_hours"] == 24
 
 
+def test_the_summary_per_product_equals_the_usage_mart_for_the_as_of_day(
+    demo_run: tuple[Path, dict], published: Path
+) -> None:
+    _, summary = demo_run
+    with connect(published, read_only=True) as con:
+        rows = con.execute(
+            """
+            select product_key, users_with_access, active_users_30d, active_users_90d, inactive_users,
+                   never_active_users, invited_pending_users, cleanup_ready_candidates,
+                   needs_review_candidates, protected_candidates, est_monthly_reclaimable_cost::double
+            from marts.agg_product_usage_daily
+            where as_of_date = ?::date
+            order by product_key
+            """,
+            [summary["as_of_date"]],
+        ).fetchall()
+    columns = [
+        "product_key", "seats", "active_30d", "active_90d", "inactive", "never_used", "invited_pending",
+        "cleanup_ready", "needs_review", "protected", "est_monthly_reclaimable_cost",
+    ]  # fmt: skip
+    assert [dict(zip(columns, row, strict=True)) for row in rows] == summary["products"]
+
+
 def test_users_export_shows_invited_users_as_invited(published: Path, tmp_path: Path) -> None:
     output = tmp_path / "users.csv"
     assert main(["export", "users", "--output", str(output)]) == 0

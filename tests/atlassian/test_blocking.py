@@ -1,4 +1,4 @@
-"""SyncAdminApi: the async client behind a blocking portal, for dlt's synchronous resources."""
+"""SyncAdminApi: every AdminApi endpoint, blocking, for dlt's synchronous resources."""
 
 from __future__ import annotations
 
@@ -103,6 +103,8 @@ def test_close_stops_the_loop_thread_and_is_idempotent() -> None:
     assert threading.active_count() == threads_before
     with pytest.raises(RuntimeError, match="not open"):
         api.get_org(ORG)
+    with pytest.raises(AttributeError):
+        api.not_an_endpoint(ORG)  # only AdminApi's own methods are offered
     assert api.stats.calls == 0  # counters stay readable after close
 
 
