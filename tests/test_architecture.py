@@ -1,0 +1,82 @@
+"""The layers of ``pipeline/`` point down only, and configuration travels explicitly (issue 10)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pipeline
+
+ROOT = Path(pipeline.__file__).parent
+# Lower rank = lower layer; a module may import its own package or a package of a lower rank.
+RANKS = {
+    "config": 0,
+    "warehouse": 1,
+    "atlassian": 1,
+    "simulator": 1,
+    "sources": 2,
+    "readers": 2,
+    "extract": 3,
+    "defs": 4,
+    "definitions": 5,
+    "commands": 6,
+    "cli": 7,
+}
+
+
+def _modules() -> list[tuple[Path, ast.Module]]:
+    return [(path, ast.parse(path.read_text())) for path in sorted(ROOT.rglob("*.py"))]
+
+
+def _layer(path: Path) -> str:
+    return path.relative_to(ROOT).parts[0].removesuffix(".py")
+
+
+def _imported_layers(tree: ast.Module) -> set[str]:
+    layers = set()
+    for node in ast.walk(tree):
+        names = []
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        layers |= {name.split(".")[1] for name in names if name.startswith("pipeline.")}
+    return layers
+
+
+def test_every_module_belongs_to_a_layer() -> None:
+    assert {_layer(path) for path, _ in _modules()} - {"__init__"} == set(RANKS)
+
+
+def test_imports_point_down_only() -> None:
+    upward = [
+        f"{path.relative_to(ROOT)} imports pipeline.{layer}"
+        for path, tree in _modules()
+        if _layer(path) != "__init__"
+        for layer in _imported_layers(tree)
+        if RANKS[layer] > RANKS[_layer(path)]
+    ]
+    assert upward == []
+
+
+def test_no_context_variables_and_no_environment_writes_outside_the_offline_switches() -> None:
+    found = []
+    for path, tree in _modules():
+        source = ast.unparse(tree)
+        if "ContextVar" in source:
+            found.append(f"{path.relative_to(ROOT)}: ContextVar")
+        writes = ("os.environ[", "os.environ.setdefault", "os.environ.update", "os.putenv")
+        if any(write in source for write in writes) and path != ROOT / "config" / "offline.py":
+            found.append(f"{path.relative_to(ROOT)}: writes os.environ")
+    assert found == []
+
+
+def test_one_place_runs_the_dlt_pipeline() -> None:
+    callers = [
+        str(path.relative_to(ROOT))
+        for path, tree in _modules()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "run"
+        and isinstance(node.func.value, ast.Name) and node.func.value.id in ("pipeline", "dlt")
+    ]  # fmt: skip
+    assert callers == ["extract/run.py"]
