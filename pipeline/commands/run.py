@@ -26,8 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "run",
         help="extract, dbt build, checks and the published copy, in one Dagster run (exit 1 on failure)",
         description=(
-            "Run the daily Dagster job in this process: the API snapshot, the audit-event days not loaded "
-            "yet, dbt (staging, intermediate, marts), the checks, and data/seatwatch.duckdb for readers."
+            "Run the daily Dagster job in this process: the API snapshot, the audit events processed since "
+            "the last load, dbt (staging, intermediate, marts), the checks, and data/seatwatch.duckdb."
         ),
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
