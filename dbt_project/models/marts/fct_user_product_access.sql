@@ -6,18 +6,8 @@ seats as (
     select * from {{ ref('int_user_products__reclaim') }}
 ),
 
-product_instances as (
-    select * from {{ ref('int_product_instances') }}
-),
-
--- a product instance missing from the workspaces listing still gets its site's URL
 sites as (
-    select
-        org_id,
-        site_id,
-        max(site_url) as site_url
-    from product_instances
-    group by org_id, site_id
+    select * from {{ ref('int_sites') }}
 ),
 
 final as (
@@ -26,7 +16,7 @@ final as (
         seats.account_id,
         seats.product_key,
         seats.site_id,
-        coalesce(product_instances.site_url, sites.site_url) as site_url,
+        sites.site_url,
         seats.has_access,
         seats.granting_group_ids,
         seats.granting_group_names,
@@ -45,11 +35,6 @@ final as (
         cast(seats.inactive_after_days as integer) as inactive_after_days,
         seats.first_active_at
     from seats
-    left join product_instances
-        on
-            seats.org_id = product_instances.org_id
-            and seats.product_key = product_instances.product_key
-            and seats.site_id = product_instances.site_id
     left join sites
         on
             seats.org_id = sites.org_id

@@ -11,17 +11,8 @@ users as (
     select * from {{ ref('int_users__lifecycle') }}
 ),
 
-product_instances as (
-    select * from {{ ref('int_product_instances') }}
-),
-
 sites as (
-    select
-        org_id,
-        site_id,
-        max(site_url) as site_url
-    from product_instances
-    group by org_id, site_id
+    select * from {{ ref('int_sites') }}
 ),
 
 final as (
@@ -32,7 +23,7 @@ final as (
         users.display_name,
         seats.product_key,
         seats.site_id,
-        coalesce(product_instances.site_url, sites.site_url) as site_url,
+        sites.site_url,
         seats.reclaim_reason,
         seats.reclaim_lane,
         cast(seats.days_since_last_active as bigint) as days_since_last_active,
@@ -51,11 +42,6 @@ final as (
         on
             seats.org_id = users.org_id
             and seats.account_id = users.account_id
-    left join product_instances
-        on
-            seats.org_id = product_instances.org_id
-            and seats.product_key = product_instances.product_key
-            and seats.site_id = product_instances.site_id
     left join sites
         on
             seats.org_id = sites.org_id
