@@ -11,10 +11,10 @@ from typing import Any
 
 import dagster as dg
 
+from pipeline.config.freshness import stale_after_hours
 from pipeline.config.settings import Settings
 from pipeline.defs.ingest import EXTRACT_RUNS_KEY, USERS_KEY
 from pipeline.defs.pools import DUCKDB_POOL
-from pipeline.readers.status import STALE_AFTER_HOURS
 from pipeline.warehouse import connect
 
 
@@ -36,7 +36,10 @@ def stale_orgs(latest: dict[str, datetime], now: datetime, max_age: timedelta) -
 @dg.asset_check(
     asset=EXTRACT_RUNS_KEY,
     name="activity_is_fresh",
-    description=f"Every org's latest activity_complete_through is at most {STALE_AFTER_HOURS} h old.",
+    description=(
+        f"Every org's latest activity_complete_through is at most {stale_after_hours():g} h old "
+        "(the dbt source freshness of raw.extract_runs)."
+    ),
     pool=DUCKDB_POOL,
 )
 def activity_is_fresh(settings: dg.ResourceParam[Settings]) -> dg.AssetCheckResult:
@@ -45,7 +48,7 @@ def activity_is_fresh(settings: dg.ResourceParam[Settings]) -> dg.AssetCheckResu
         "select org_id, max(activity_complete_through) from raw.extract_runs group by org_id",
     )
     latest = dict(rows)
-    stale = stale_orgs(latest, datetime.now(UTC), timedelta(hours=STALE_AFTER_HOURS))
+    stale = stale_orgs(latest, datetime.now(UTC), timedelta(hours=stale_after_hours()))
     return dg.AssetCheckResult(
         passed=bool(latest) and not stale,
         metadata={

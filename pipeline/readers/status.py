@@ -10,9 +10,8 @@ from typing import Any
 import duckdb
 
 from pipeline.config.errors import SeatwatchError
+from pipeline.config.freshness import stale_after_hours
 from pipeline.warehouse import connect
-
-STALE_AFTER_HOURS = 48
 
 
 @dataclass
@@ -88,7 +87,7 @@ def format_status(
     ]
     for run in status["runs"]:
         age = run.age_hours(now)
-        stale = "  STALE" if age > STALE_AFTER_HOURS else ""
+        stale = "  STALE" if age > stale_after_hours() else ""
         lines.append(
             f"  {run.org_id:<38} {run.extracted_at:%Y-%m-%d %H:%M:%S %Z}    {run.as_of_date:<10} {age:>6.1f} "
             f"{run.api_calls:>6} {run.api_rate_limited:>5}{stale}"
@@ -96,5 +95,5 @@ def format_status(
     if not status["runs"]:
         lines.append("  no runs yet")
     lines.append("")
-    lines.append(f"Age = hours since activity is complete; over {STALE_AFTER_HOURS} h is stale.")
+    lines.append(f"Age = hours since activity is complete; over {stale_after_hours():g} h is stale.")
     return "\n".join(lines)

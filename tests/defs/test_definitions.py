@@ -135,3 +135,25 @@ def test_the_daily_tick_at_0115_runs_the_whole_unpartitioned_graph() -> None:
     # No partitions: the run reads the audit log from where the last load stopped (nothing to describe).
     assert request.partition_key is None
     assert defs.resolve_job_def(DAILY_JOB_NAME).partitions_def is None
+
+
+def test_one_freshness_rule_for_dbt_the_check_and_status() -> None:
+    import json
+
+    from pipeline.config.freshness import stale_after_hours
+    from pipeline.defs.transform import dbt_project
+
+    sources = json.loads(dbt_project.manifest_path.read_text())["sources"]
+    fresh = {
+        node["name"]: (node["loaded_at_field"], node["freshness"]["error_after"])
+        for node in sources.values()
+        if (node.get("freshness") or {}).get("error_after", {}).get("count") is not None
+    }
+    assert fresh == {"extract_runs": ("activity_complete_through", {"count": 48, "period": "hour"})}
+    assert stale_after_hours() == 48
+    check = next(
+        spec
+        for spec in defs.get_repository_def().asset_graph.asset_check_keys
+        if spec.name == "activity_is_fresh"
+    )
+    assert check is not None
