@@ -369,7 +369,8 @@ EXPECTED_INVITATIONS: dict[tuple[str, str], str] = {
 }
 
 # ---------------------------------------------------------------------------------------------------------
-# Table definitions (raw schema of docs/architecture.md; dlt's own columns added to each).
+# Table definitions: the raw schema (pipeline/sources/atlassian_admin/schema.py RAW_TABLES, which
+# tests/sources/test_raw_schema.py checks this against), as dlt creates it; dlt's own columns added to each.
 
 _DLT = {"_dlt_load_id": "varchar", "_dlt_id": "varchar"}
 _USER_COLUMNS = {

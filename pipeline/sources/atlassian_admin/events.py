@@ -27,12 +27,7 @@ _STATE_KEY = "events_processed_through"  # org_id → ISO processedAt of the new
 
 
 def audit_events(sessions: Sequence[OrgSession], progress: ProgressFn, tally: RunTally) -> Any:
-    @dlt.resource(
-        name="audit_events",
-        write_disposition="merge",
-        primary_key=("org_id", "event_id"),
-        columns=schema.AUDIT_EVENT_COLUMNS,
-    )
+    @dlt.resource(name="audit_events", **schema.hints("audit_events"))
     def rows() -> Iterator[list[dict[str, Any]]]:
         state = dlt.current.resource_state().setdefault(_STATE_KEY, {})
         for session in sessions:

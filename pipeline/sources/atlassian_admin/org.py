@@ -21,7 +21,7 @@ class OrgGroups:
 
 
 def orgs(sessions: Sequence[OrgSession]) -> Any:
-    @dlt.resource(name="orgs", write_disposition="merge", primary_key="org_id", columns=schema.ORG_COLUMNS)
+    @dlt.resource(name="orgs", **schema.hints("orgs"))
     def rows() -> Iterator[dict[str, Any]]:
         for session in sessions:
             org = session.api.get_org(session.org_id)
@@ -36,12 +36,7 @@ def orgs(sessions: Sequence[OrgSession]) -> Any:
 
 
 def directories(sessions: Sequence[OrgSession]) -> Any:
-    @dlt.resource(
-        name="directories",
-        write_disposition="merge",
-        primary_key=("org_id", "directory_id"),
-        columns=schema.DIRECTORY_COLUMNS,
-    )
+    @dlt.resource(name="directories", **schema.hints("directories"))
     def rows() -> Iterator[dict[str, Any]]:
         for session in sessions:
             for item in session.api.list_directories(session.org_id):
@@ -63,18 +58,12 @@ def org_groups(sessions: Sequence[OrgSession]) -> Any:
     return listing
 
 
-@dlt.transformer(
-    write_disposition="replace", primary_key=("org_id", "group_id"), columns=schema.GROUP_COLUMNS
-)
+@dlt.transformer(**schema.hints("groups"))
 def groups(org: OrgGroups) -> Iterator[list[dict[str, Any]]]:
     yield [mappers.group_row(item, org.session.org_id) for item in org.groups]
 
 
-@dlt.transformer(
-    write_disposition="replace",
-    primary_key=("org_id", "group_id", "product_key", "site_id", "role_id"),
-    columns=schema.GRANT_COLUMNS,
-)
+@dlt.transformer(**schema.hints("group_product_grants"))
 def group_product_grants(org: OrgGroups) -> Iterator[dict[str, Any]]:
     api, org_id = org.session.api, org.session.org_id
     for group in org.groups:
@@ -83,12 +72,7 @@ def group_product_grants(org: OrgGroups) -> Iterator[dict[str, Any]]:
 
 
 def workspaces(sessions: Sequence[OrgSession]) -> Any:
-    @dlt.resource(
-        name="workspaces",
-        write_disposition="replace",
-        primary_key=("org_id", "workspace_id"),
-        columns=schema.WORKSPACE_COLUMNS,
-    )
+    @dlt.resource(name="workspaces", **schema.hints("workspaces"))
     def rows() -> Iterator[dict[str, Any]]:
         for session in sessions:
             for item in session.api.search_workspaces(session.org_id):
@@ -98,12 +82,7 @@ def workspaces(sessions: Sequence[OrgSession]) -> Any:
 
 
 def event_actions(sessions: Sequence[OrgSession]) -> Any:
-    @dlt.resource(
-        name="event_actions",
-        write_disposition="merge",
-        primary_key=("org_id", "action"),
-        columns=schema.EVENT_ACTION_COLUMNS,
-    )
+    @dlt.resource(name="event_actions", **schema.hints("event_actions"))
     def rows() -> Iterator[dict[str, Any]]:
         for session in sessions:
             for item in session.api.list_event_actions(session.org_id):

@@ -63,12 +63,7 @@ def _strategy(run: RunInfo) -> str:
 def extract_runs(sessions: Sequence[OrgSession], run: RunInfo, tally: RunTally) -> Any:
     """The run record, one row per org. Extracted after every other resource (see ``pipeline.extract``)."""
 
-    @dlt.resource(
-        name="extract_runs",
-        write_disposition="merge",
-        primary_key=("run_id", "org_id"),
-        columns=schema.EXTRACT_RUN_COLUMNS,
-    )
+    @dlt.resource(name="extract_runs", **schema.hints("extract_runs"))
     def rows() -> Iterator[dict[str, Any]]:
         for session in sessions:
             org = tally[session.org_id]

@@ -1,4 +1,4 @@
-"""Column hints for the raw tables (see docs/architecture.md, "Raw schema").
+"""The raw schema: every raw table's key, write disposition and column types (:data:`RAW_TABLES`).
 
 Declaring types makes every contract column exist from the first load even when the API never sent a value
 (dlt only creates untyped columns once it sees one), so dbt staging can rely on them. Columns not listed here
@@ -7,6 +7,7 @@ are still added by schema evolution when the API starts sending them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 TableColumns = dict[str, dict[str, Any]]
@@ -160,3 +161,46 @@ EXTRACT_RUN_COLUMNS = _columns(
     events_loaded="bigint",
     status="text",
 )
+
+
+@dataclass(frozen=True)
+class RawTable:
+    primary_key: tuple[str, ...]
+    write_disposition: str  # merge: rows accumulate, keyed; replace: each load holds the latest listing
+    columns: TableColumns
+
+
+# The raw schema, in one place: the resources take their hints from here, and the tests check the table in
+# docs/architecture.md and the dbt test fixture (tests/dbt/raw_fixture.py) against it.
+RAW_TABLES: dict[str, RawTable] = {
+    "orgs": RawTable(("org_id",), "merge", ORG_COLUMNS),
+    "directories": RawTable(("org_id", "directory_id"), "merge", DIRECTORY_COLUMNS),
+    "users": RawTable(("org_id", "account_id"), "merge", USER_COLUMNS),
+    "user_snapshots": RawTable(("org_id", "snapshot_date", "account_id"), "merge", USER_COLUMNS),
+    "user_product_last_active": RawTable(
+        ("org_id", "account_id", "product_key", "site_id", "last_active_date"), "merge", LAST_ACTIVE_COLUMNS
+    ),
+    "user_product_access": RawTable(
+        ("org_id", "snapshot_date", "account_id", "product_key", "site_id"), "merge", ACCESS_COLUMNS
+    ),
+    "groups": RawTable(("org_id", "group_id"), "replace", GROUP_COLUMNS),
+    "group_product_grants": RawTable(
+        ("org_id", "group_id", "product_key", "site_id", "role_id"), "replace", GRANT_COLUMNS
+    ),
+    "group_memberships": RawTable(("org_id", "group_id", "account_id"), "replace", MEMBERSHIP_COLUMNS),
+    "workspaces": RawTable(("org_id", "workspace_id"), "replace", WORKSPACE_COLUMNS),
+    "event_actions": RawTable(("org_id", "action"), "merge", EVENT_ACTION_COLUMNS),
+    "audit_events": RawTable(("org_id", "event_id"), "merge", AUDIT_EVENT_COLUMNS),
+    "extract_runs": RawTable(("run_id", "org_id"), "merge", EXTRACT_RUN_COLUMNS),
+}
+
+
+def hints(table: str) -> dict[str, Any]:
+    """The dlt resource hints of a raw table: ``@dlt.resource(**hints("users"))``."""
+    spec = RAW_TABLES[table]
+    return {
+        "table_name": table,
+        "primary_key": spec.primary_key,
+        "write_disposition": spec.write_disposition,
+        "columns": spec.columns,
+    }

@@ -26,12 +26,7 @@ log = logging.getLogger("seatwatch.extract")
 USERS_PAGE_SIZE = 100
 # Statuses of v2 search errors that mean "this expand or endpoint is not available here".
 _UNSUPPORTED_STATUSES = {400, 404, 405, 501}
-_SNAPSHOT_HINTS = dlt.mark.make_hints(
-    table_name="user_snapshots",
-    write_disposition="merge",
-    primary_key=("org_id", "snapshot_date", "account_id"),
-    columns=schema.USER_COLUMNS,
-)
+_SNAPSHOT_HINTS = dlt.mark.make_hints(**schema.hints("user_snapshots"))
 
 
 @dataclass(frozen=True)
@@ -92,7 +87,7 @@ def user_pages(sessions: Sequence[OrgSession], run: RunInfo, progress: ProgressF
     return pages
 
 
-@dlt.transformer(write_disposition="merge", primary_key=("org_id", "account_id"), columns=schema.USER_COLUMNS)
+@dlt.transformer(**schema.hints("users"))
 def users(page: UserPage) -> Iterator[Any]:
     rows = [mappers.user_row(item, page.context) for item in page.items]
     yield rows
@@ -102,12 +97,7 @@ def users(page: UserPage) -> Iterator[Any]:
 
 
 def user_product_last_active(progress: ProgressFn, tally: RunTally) -> Any:
-    @dlt.transformer(
-        name="user_product_last_active",
-        write_disposition="merge",
-        primary_key=("org_id", "account_id", "product_key", "site_id", "last_active_date"),
-        columns=schema.LAST_ACTIVE_COLUMNS,
-    )
+    @dlt.transformer(name="user_product_last_active", **schema.hints("user_product_last_active"))
     def last_active(page: UserPage) -> Iterator[list[dict[str, Any]]]:
         account_ids = [item["accountId"] for item in page.items]
         if page.bulk:
@@ -133,11 +123,7 @@ def user_product_last_active(progress: ProgressFn, tally: RunTally) -> Any:
     return last_active
 
 
-@dlt.transformer(
-    write_disposition="merge",
-    primary_key=("org_id", "snapshot_date", "account_id", "product_key", "site_id"),
-    columns=schema.ACCESS_COLUMNS,
-)
+@dlt.transformer(**schema.hints("user_product_access"))
 def user_product_access(page: UserPage) -> Iterator[list[dict[str, Any]]]:
     if not page.bulk:
         return  # access then comes from group grants alone (see the dbt access model)
@@ -150,11 +136,7 @@ def user_product_access(page: UserPage) -> Iterator[list[dict[str, Any]]]:
     ]
 
 
-@dlt.transformer(
-    write_disposition="replace",
-    primary_key=("org_id", "group_id", "account_id"),
-    columns=schema.MEMBERSHIP_COLUMNS,
-)
+@dlt.transformer(**schema.hints("group_memberships"))
 def group_memberships(page: UserPage) -> Iterator[dict[str, Any]]:
     if all(item.get("groups") is not None for item in page.items):
         for item in page.items:
