@@ -1,15 +1,12 @@
--- One row per (org, product, site) in the workspaces listing: its site URL and licensed seat capacity.
+-- One row per (org, product, site) in the workspaces listing: its licensed seat capacity. The site's URL is
+-- a property of the site: int_sites.
 with
 
 workspaces as (
     select * from {{ ref('stg_atlassian__workspaces') }}
 ),
 
-sites as (
-    select * from {{ ref('int_sites') }}
-),
-
-instances as (
+final as (
     select
         org_id,
         product_key,
@@ -18,20 +15,6 @@ instances as (
     from workspaces
     where product_key is not null and site_id is not null
     group by org_id, product_key, site_id
-),
-
-final as (
-    select
-        instances.org_id,
-        instances.product_key,
-        instances.site_id,
-        sites.site_url,
-        instances.seat_capacity
-    from instances
-    left join sites
-        on
-            instances.org_id = sites.org_id
-            and instances.site_id = sites.site_id
 )
 
 select * from final
