@@ -2,6 +2,12 @@
 
 Every page is yielded exactly once and in order. A cursor that comes back a second time raises instead of
 looping (it would duplicate rows); so does a next-page URL on another host (it would leak the key).
+
+Why not dlt's ``RESTClient`` paginators: they would bypass the client's pacing, retries and typed errors
+(every request here goes through :meth:`AdminClient.request`), they have no rule for ``/events-stream``,
+which returns a cursor even on its last page (it stops at the first :func:`caught_up` page), and none for
+the POST searches whose cursor goes back in the body next to (users, groups) or instead of (workspaces) the
+original filters.
 """
 
 from __future__ import annotations
