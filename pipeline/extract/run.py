@@ -142,7 +142,7 @@ def run_extract(
         selected = [name for name in (resources or source.resources) if name != RUN_RECORD_RESOURCE]
         # Two packages in one run, data first: the run record counts what the data resources extracted, so
         # it must be extracted after them (dlt extracts the sources of one run one after the other).
-        packages = [source.with_resources(*selected)]
+        packages = [source.with_resources(*selected)] if selected else []
         if resources is None or RUN_RECORD_RESOURCE in resources:
             packages.append(source.with_resources(RUN_RECORD_RESOURCE))
         try:
