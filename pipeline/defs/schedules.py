@@ -3,11 +3,11 @@
 One job runs the whole graph: the API snapshot, one day of audit events, dbt, the checks and the
 published copy. Its partition is the events day; everything else is unpartitioned and observes "now".
 
-Schedule (stack-notes §6.1, option A): the partitions end one day early (``end_offset=-1``, see
+Schedule: the partitions end one day early (``end_offset=-1``, see
 :mod:`pipeline.defs.partitions`), and ``build_schedule_from_partitioned_job`` runs the newest partition at
 01:15 UTC. At 01:15 on day D that is D-2, the last day whose events and activity are complete through
-the 24-hour lag (complete at D 00:00 UTC). Option A was chosen over a hand-written schedule computing D-2
-(option B) because the rule then lives in one place, the partition set: the schedule, ``seatwatch run``
+the 24-hour lag (complete at D 00:00 UTC). This was chosen over a hand-written schedule computing D-2
+because the rule then lives in one place, the partition set: the schedule, ``seatwatch run``
 and a backfill launched from the UI all agree on which days exist, and an incomplete day cannot be
 selected at all. The 15 minutes leave room for events processed just after midnight. (The run also reads
 the events after D-2 up to now, so that the marts know of yesterday's invites: see
