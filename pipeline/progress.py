@@ -52,7 +52,10 @@ class StderrProgress:
         done, total = counters.get("done"), counters.get("total")
         final = done is not None and done == total
         line = self._format(step, counters, now - started)
-        if not final and now - self._last_print.get(step, 0.0) < (0.2 if self._tty else self._interval):
+        # A step's first line always prints: the monotonic clock's origin is arbitrary (often boot time).
+        last = self._last_print.get(step)
+        throttled = last is not None and now - last < (0.2 if self._tty else self._interval)
+        if not final and throttled:
             self._unprinted[step] = line
             return
         self._unprinted.pop(step, None)
