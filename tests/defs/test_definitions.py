@@ -12,6 +12,7 @@ import pytest
 from pipeline.definitions import defs
 from pipeline.defs.layout import DUCKDB_POOL, PROJECT_ROOT
 from pipeline.defs.schedules import DAILY_JOB_NAME, daily_schedule
+from pipeline.settings import load_settings
 
 GROUP_ORDER = ["raw", "staging", "intermediate", "marts", "published"]
 
@@ -133,7 +134,9 @@ def test_the_tick_at_0115_runs_the_newest_day_complete_through_the_lag() -> None
         result = schedule.evaluate_tick(context)
     [request] = result.run_requests
     assert request.partition_key == "2026-11-21"  # D-2
-    window = dg.DailyPartitionsDefinition(start_date="2026-11-21").time_window_for_partition_key("2026-11-21")
-    lag = timedelta(hours=24)
-    assert window.end + lag <= tick  # every event and activity of that day is visible by now
-    assert window.end + timedelta(days=1) + lag > tick  # D-1 is not complete yet
+    # The job's own partitions: that day is complete through the default lag, and D-1 cannot be chosen yet.
+    partitions = defs.resolve_job_def(DAILY_JOB_NAME).partitions_def
+    lag = timedelta(hours=load_settings({}).activity_lag_hours)
+    assert partitions.time_window_for_partition_key(request.partition_key).end + lag <= tick
+    assert partitions.get_partition_keys(current_time=tick)[-1] == request.partition_key
+    assert partitions.time_window_for_partition_key("2026-11-22").end + lag > tick
