@@ -79,6 +79,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(DAGSTER_DBT_GROUP)
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-xdist has tagged the grouped tests
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # pytest 9.2 with pytest-xdist 3.8 silently ignores the groups (pytest-dev/pytest-xdist#1386): fail
+    # instead of letting two Dagster runs share dbt's target folder at once.
+    if session.config.getoption("loadgroup", default=False):
+        lost = [item.nodeid for item in session.items if item.get_closest_marker("xdist_group")]
+        if any("@" not in nodeid for nodeid in lost):
+            raise pytest.UsageError("pytest-xdist ignored the xdist_group marks: see the pytest pin")
+
+
 def files_containing(root: Path, needle: str) -> list[Path]:
     """Every file under ``root`` whose bytes contain ``needle`` (used to prove the API key leaks nowhere)."""
     encoded = needle.encode()
