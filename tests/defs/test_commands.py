@@ -141,10 +141,11 @@ def _start_ui(port: int) -> subprocess.Popen:
 
 
 def _stop(process: subprocess.Popen) -> None:
-    """Ctrl-C to dagster dev and its children; whatever is left of the group after a minute is killed."""
+    """Ctrl-C to dagster dev and its children; whatever is left of the group after three minutes (a loaded
+    machine has taken over one to stop a webserver, a daemon and a code server) is killed."""
     try:
         os.killpg(process.pid, signal.SIGINT)
-        process.wait(timeout=60)
+        process.wait(timeout=180)
     except ProcessLookupError:
         return  # the whole group has already exited
     except subprocess.TimeoutExpired:
