@@ -1,9 +1,13 @@
-"""Test-wide isolation: no telemetry, no credentials leaking in from the developer's shell."""
+"""Test-wide isolation: no telemetry, no credentials leaking in from the developer's shell, no state shared
+with the project folder or with other tests; and the one demo run that read-only tests share."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -15,14 +19,74 @@ apply_offline_defaults()
 _CONFIG_PREFIXES = ("ATLASSIAN_", "SEATWATCH_")
 
 
-@pytest.fixture(autouse=True)
-def _isolated_configuration(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """Every test starts as a fresh machine would: demo mode, data in its own temporary folder."""
+def _clear_configuration(env: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(_CONFIG_PREFIXES):
-            monkeypatch.delenv(name)
+            env.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_configuration(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Every test starts as a fresh machine would: demo mode, data and Dagster state in its own folder."""
+    _clear_configuration(monkeypatch)
     monkeypatch.setenv("SEATWATCH_DATA_DIR", str(tmp_path / "data"))
+    # Never the project's .dagster_home/: its runs and pool slots would carry over between tests and runs.
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     yield
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """``seatwatch run`` with no credentials, as the README's quick start has a new user type it."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    data_dir: Path
+    dagster_home: Path
+
+    @property
+    def published(self) -> Path:
+        return self.data_dir / "seatwatch.duckdb"
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """One demo run for every test that only reads what it printed or published (a run costs tens of
+    seconds on two cores). Tests must not write to its folders."""
+    from pipeline.cli import main
+
+    root = tmp_path_factory.mktemp("demo_run")
+    out, err = StringIO(), StringIO()
+    with pytest.MonkeyPatch.context() as env:
+        _clear_configuration(env)
+        env.setenv("SEATWATCH_DATA_DIR", str(root / "data"))
+        env.setenv("DAGSTER_HOME", str(root / "dagster_home"))
+        with redirect_stdout(out), redirect_stderr(err):
+            code = main(["run"])
+    return DemoRun(code, out.getvalue(), err.getvalue(), root / "data", root / "dagster_home")
+
+
+# Runs of the Dagster job share dbt_project/target/dagster_run (one folder for every run's dbt artefacts):
+# under pytest-xdist they must run on one worker, one after the other, as they do in production.
+DAGSTER_DBT_GROUP = pytest.mark.xdist_group("dagster_dbt")
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "demo_run" in getattr(item, "fixturenames", ()):
+            item.add_marker(DAGSTER_DBT_GROUP)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-xdist has tagged the grouped tests
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # pytest 9.2 with pytest-xdist 3.8 silently ignores the groups (pytest-dev/pytest-xdist#1386): fail
+    # instead of letting two Dagster runs share dbt's target folder at once.
+    if session.config.getoption("loadgroup", default=False):
+        lost = [item.nodeid for item in session.items if item.get_closest_marker("xdist_group")]
+        if any("@" not in nodeid for nodeid in lost):
+            raise pytest.UsageError("pytest-xdist ignored the xdist_group marks: see the pytest pin")
 
 
 def files_containing(root: Path, needle: str) -> list[Path]:

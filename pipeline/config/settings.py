@@ -3,7 +3,7 @@
 Everything is read at run time through :func:`load_settings`, never at import time, so importing any module
 (Dagster loading definitions, tests) needs no credentials and no network.
 
-Environment (see ``../shared/docs/data-contract.md`` and the README):
+Environment (the README's *Configuration* section is the user-facing copy of this list):
 
 ``ATLASSIAN_ORG_ID``               org id, or a comma-separated list; unset = embedded demo org
 ``ATLASSIAN_API_KEY``              org API key (Bearer); ``ATLASSIAN_API_KEY__<ORG_ID>`` overrides per org

@@ -1,6 +1,7 @@
 """Error bodies exactly as the Admin API sends them.
 
-Two families matter to a client (see ``shared/docs/atlassian-admin-api.md`` §4):
+Two families matter to a client (the ``ProxyError`` and ``ApplicationError`` schemas of Atlassian's
+OpenAPI file, vendored in ``tests/fixtures/atlassian-spec/``):
 
 * ``ProxyError`` from the gateway, ``{"code": 401, "message": "Unauthorized"}`` with a *number* code, for
   401 and 429;

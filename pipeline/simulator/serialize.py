@@ -1,8 +1,8 @@
 """World objects → the exact JSON each Admin API endpoint sends.
 
-Field names, casing and formats follow ``shared/docs/atlassian-admin-api.md`` (v1 users, last-active-dates
-and events are snake_case at the top; v2 and event attributes camelCase). Dicts are built in a fixed key
-order and lists in a fixed item order, so the same world gives byte-identical bodies.
+Field names, casing and formats follow Atlassian's Admin API reference (the README's *Fidelity* section; v1
+users, last-active-dates and events are snake_case at the top; v2 and event attributes camelCase). Dicts are
+built in a fixed key order and lists in a fixed item order, so the same world gives byte-identical bodies.
 
 ``base`` is the API root the client called (``http://127.0.0.1:8765/admin``), so links point back at the
 simulator; links the real API sends to *other* Atlassian services keep their real host.

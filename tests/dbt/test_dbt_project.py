@@ -32,7 +32,8 @@ from tests.dbt.raw_fixture import (
     build_raw_warehouse,
 )
 
-pytestmark = pytest.mark.slow
+# One worker builds the module's warehouse (three dbt runs) for every test here, not one per worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_project")]
 
 PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 DBT = Path(sys.executable).with_name("dbt")

@@ -1,4 +1,5 @@
-"""Responses validated against Atlassian's own OpenAPI spec (the vendored Aug-2023 snapshot).
+"""Responses validated against Atlassian's own OpenAPI spec: the Aug-2023 snapshot vendored in
+``tests/fixtures/atlassian-spec/``.
 
 The spec covers v1 orgs, users, last-active-dates, events, event-actions and v2 workspaces; the 2025+ v2
 directory endpoints are not in it (their shapes are tested against the API doc in the other test files).
@@ -28,7 +29,8 @@ from tests.simulator.conftest import client_for
 
 pytestmark = pytest.mark.anyio
 
-SPEC_PATH = Path(__file__).resolve().parents[3] / "shared" / "atlassian-spec" / "admin_organization.json"
+# Vendored with a note of its origin (tests/fixtures/atlassian-spec/SOURCE.md).
+SPEC_PATH = Path(__file__).resolve().parents[1] / "fixtures" / "atlassian-spec" / "admin_organization.json"
 # Keywords whose values are data, not schemas: never rewrite inside them.
 _DATA_KEYWORDS = {"example", "examples", "enum", "default", "const", "description"}
 _SCHEMA_MAPS = {"properties", "patternProperties", "schemas"}
@@ -71,7 +73,7 @@ FORMATS.checks("date", raises=ValueError)(_date)
 
 @cache
 def _spec() -> dict[str, Any]:
-    return json.loads(SPEC_PATH.read_text())
+    return json.loads(SPEC_PATH.read_text(encoding="utf-8"))
 
 
 @cache
