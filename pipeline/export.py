@@ -10,8 +10,8 @@ from __future__ import annotations
 import csv
 import os
 import tempfile
-from datetime import UTC, datetime
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
