@@ -46,6 +46,7 @@ def _handle(args: argparse.Namespace) -> int:
     from pipeline.defs.home import project_instance
     from pipeline.defs.resources import api_override
     from pipeline.defs.runner import failed_checks, run_daily_job, step_failures
+    from pipeline.report.page import report_path_beside
     from pipeline.summary import build_summary, format_summary
 
     # dagster-dbt echoes dbt's log to stdout and Dagster logs every event: with --verbose both go to
@@ -78,6 +79,7 @@ def _handle(args: argparse.Namespace) -> int:
         )
     elif not args.quiet:
         print(format_summary(summary))
+        print(f"HTML report: {report_path_beside(settings.published_path)} (opens offline in any browser)")
         print(f"\nDagster run {result.run_id}; `seatwatch ui` shows it with its checks and lineage.")
     if checks:
         print(f"seatwatch: run {result.run_id} finished but {len(checks)} check(s) failed:", file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import signal
 import sys
 import tempfile
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -55,6 +56,10 @@ def serve(directory: Path, port: int) -> ThreadingHTTPServer:
         ) from None
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _handle(args: argparse.Namespace) -> int:
     if not 0 <= args.port < 65536:
         raise ConfigurationError(f"--port must be between 0 and 65535 (got {args.port}).")
@@ -74,6 +79,8 @@ def _handle(args: argparse.Namespace) -> int:
                 file=sys.stderr,
                 flush=True,
             )
-            with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how the user stops it
+            # Ctrl-C, or SIGTERM from a service manager, stops it and removes the generated site.
+            signal.signal(signal.SIGTERM, _interrupt)
+            with contextlib.suppress(KeyboardInterrupt):
                 server.serve_forever()
     return 0

@@ -113,7 +113,9 @@ select
     min(as_of_date) as as_of_date,
     min(activity_complete_through) as activity_complete_through,
     min(extracted_at) as extracted_at,
-    max(activity_lag_hours) as activity_lag_hours,
+    coalesce(
+        max(activity_lag_hours), max(epoch(extracted_at) - epoch(activity_complete_through)) / 3600.0
+    ) as activity_lag_hours,
     sum(api_calls)::bigint as api_calls,
     sum(api_retries)::bigint as api_retries,
     sum(api_rate_limited)::bigint as api_rate_limited,

@@ -52,7 +52,8 @@ h2 { font-size: 19px; margin: 34px 0 6px; }
 .kpis { display: grid; grid-template-columns: repeat(auto-fit, minmax(140px, 1fr)); gap: 12px;
         margin: 16px 0; }
 .kpi { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; }
-.kpi .value { font-size: 26px; font-weight: 650; font-variant-numeric: tabular-nums; }
+.kpi .value { font-size: 24px; font-weight: 650; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.kpi.money .value { font-size: 22px; }
 .kpi .label { font-weight: 600; }
 .kpi .hint { color: var(--muted); font-size: 12px; line-height: 1.3; }
 .kpi.money { border-color: #009E73; background: #eef8f4; }
@@ -68,7 +69,10 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12px; border-top: 1px
          padding-top: 8px; }
 @page { size: A4; margin: 12mm; }
 @media print {
+  body { font-size: 12px; }
   main { max-width: none; padding: 0; }
+  table { font-size: 10px; }
+  th, td { padding: 3px 4px; }
   .modebar-container { display: none !important; }
   section, .chart, table, .kpis { break-inside: avoid; }
   h2 { break-after: avoid; }
