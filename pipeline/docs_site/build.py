@@ -32,7 +32,7 @@ def _dbt() -> str:
 def build_docs_site(published: Path, output: Path) -> Path:
     """Write ``output/index.html``: dbt docs for the marts of ``published``, readable offline."""
     if not published.exists():
-        raise ConfigurationError(f"{published} does not exist yet: run `seatwatch run` first.")
+        raise DocsError(f"{published} does not exist yet: run `seatwatch run` first.")
     if output.exists() and not output.is_dir():
         raise ConfigurationError(f"--output {output} is a file: give a folder for the docs site.")
     with tempfile.TemporaryDirectory(prefix="seatwatch-docs-") as work:

@@ -4,7 +4,7 @@ Okabe-Ito palette, which stays distinguishable for the common forms of colour bl
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -219,7 +219,7 @@ def reclaimable_cost(data: ReportData) -> go.Figure:
     return _layout(fig, f"Monthly reclaimable cost by product and lane (total ${total:,.2f})")
 
 
-def _midnight(day) -> datetime:
+def _midnight(day: date) -> datetime:
     return datetime.combine(day, time())
 
 
