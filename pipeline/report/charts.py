@@ -118,15 +118,15 @@ def usage_trend(data: ReportData) -> go.Figure:
             x=_midnight(fresh.as_of_date), y=0.99, xref=axis, yref="paper", xanchor="right", yanchor="top",
             showarrow=False, text=f"as of {fresh.as_of_date:%b %d}", font={"color": VERMILION, "size": 10},
         )  # fmt: skip
-        fig.add_annotation(
-            x=fresh.extracted_at, y=0.99, xref=axis, yref="paper", xanchor="right", yanchor="top",
+        fig.add_annotation(  # at the foot of the band, clear of the as-of label however narrow the band
+            x=fresh.extracted_at, y=0.01, xref=axis, yref="paper", xanchor="right", yanchor="bottom",
             showarrow=False, text=f"{fresh.activity_lag_hours:g} h lag", font={"color": "#444", "size": 10},
         )  # fmt: skip
     first = min(row["as_of_date"] for row in data.usage_trend)
     start, end = _midnight(first) - timedelta(days=1), fresh.extracted_at + timedelta(hours=6)
     fig.update_xaxes(
         type="date", range=[start, end], title_text="As-of date (UTC)", tickformat="%b %d",
-        dtick=86_400_000 * max(1, round((end - start).days / 6)),  # about six whole-day ticks per panel
+        dtick=86_400_000 * max(1, round((end - start).days / 4)), tickangle=0,  # ~4 whole days a panel
     )  # fmt: skip
     fig.update_yaxes(rangemode="tozero")
     fig.update_yaxes(title_text="People", row=1, col=1)
