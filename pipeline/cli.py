@@ -20,6 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
     from pipeline.commands import report as report_command
     from pipeline.commands import run as run_command
     from pipeline.commands import ui as ui_command
+    from pipeline.commands.docs_site import command as docs_command
+    from pipeline.readers.report import command as html_report_command
     from pipeline.simulator import command as simulator_command
 
     parser = argparse.ArgumentParser(
@@ -39,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     report_command.register(subparsers)
     run_command.register(subparsers)
     ui_command.register(subparsers)
+    html_report_command.register(subparsers)
+    docs_command.register(subparsers)
     simulator_command.register(subparsers)
     return parser
 

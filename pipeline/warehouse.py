@@ -11,6 +11,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.analyst_surface import copy_published_schemas
+
 STORAGE_VERSION = "v1.0.0"
 _NO_AUTOINSTALL = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
@@ -38,7 +40,7 @@ def ensure_warehouse(path: Path) -> None:
 
 
 def publish(source: Path, target: Path) -> Path:
-    """Copy ``source`` to ``target`` atomically, in a format DuckDB 1.x readers can open.
+    """Copy ``source``'s published schemas to ``target`` atomically, in a format DuckDB 1.x readers can open.
 
     A reader that has the old file open keeps reading it undisturbed; new connections see the new file.
     """
@@ -49,7 +51,7 @@ def publish(source: Path, target: Path) -> Path:
         with connect() as con:
             con.execute(f"attach {_quote(source)} as src (read_only)")
             con.execute(f"attach {_quote(tmp)} as dst (storage_version '{STORAGE_VERSION}')")
-            con.execute("copy from database src to dst")
+            copy_published_schemas(con, "src", "dst")
             con.execute("detach dst")
             con.execute("detach src")
         tmp.replace(target)  # os.replace: atomic on POSIX

@@ -12,6 +12,7 @@ ROOT = Path(pipeline.__file__).parent
 RANKS = {
     "config": 0,
     "warehouse": 1,
+    "analyst_surface": 1,
     "atlassian": 1,
     "simulator": 1,
     "sources": 2,

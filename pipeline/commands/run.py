@@ -46,6 +46,7 @@ def _handle(args: argparse.Namespace) -> int:
     from pipeline.commands.dagster_home import project_instance
     from pipeline.commands.runner import clock_offsets, failed_checks, run_daily_job, step_failures
     from pipeline.extract.run import clock_warning
+    from pipeline.readers.report.page import report_path_beside
     from pipeline.readers.summary import build_summary, format_summary
 
     # dagster-dbt echoes dbt's log to stdout and Dagster logs every event: with --verbose both go to
@@ -79,6 +80,7 @@ def _handle(args: argparse.Namespace) -> int:
         )
     elif not args.quiet:
         print(format_summary(summary))
+        print(f"HTML report: {report_path_beside(settings.published_path)} (opens offline in any browser)")
         print(f"\nDagster run {result.run_id}; `seatwatch ui` shows it with its checks and lineage.")
     if checks:
         print(f"seatwatch: run {result.run_id} finished but {len(checks)} check(s) failed:", file=sys.stderr)

@@ -1,4 +1,5 @@
-"""The published copy: what analysts and BI tools open, replaced atomically after the marts are built.
+"""The published copy: what analysts and BI tools open, replaced atomically after the marts are built,
+with the HTML report (``data/report.html``) written beside it from the fresh copy and linked in the UI.
 
 Its materialisation carries the run's headline numbers (API calls, users by lifecycle status, reclaim
 candidates, reclaimable cost), read back from the fresh copy so the UI shows exactly what readers will see.
@@ -11,6 +12,7 @@ import dagster as dg
 from pipeline.config.settings import Settings
 from pipeline.defs.pools import DUCKDB_POOL
 from pipeline.defs.translator import PUBLISHED_GROUP
+from pipeline.readers.report.page import report_path_beside, write_report
 from pipeline.readers.summary import RunSummary, build_summary
 from pipeline.warehouse import connect, publish
 
@@ -49,17 +51,26 @@ def build_published_copy(marts: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
         deps=marts,
         pool=DUCKDB_POOL,
         kinds={"duckdb"},
-        description="data/seatwatch.duckdb: a copy of the warehouse for readers, DuckDB 1.x compatible.",
+        description=(
+            "data/seatwatch.duckdb: the documented marts for readers, DuckDB 1.x compatible; "
+            "data/report.html: the HTML report built from them."
+        ),
     )
     def published_copy(
         context: dg.AssetExecutionContext, settings: dg.ResourceParam[Settings]
     ) -> dg.MaterializeResult:
         target = publish(settings.warehouse_path, settings.published_path)
+        report = write_report(target, report_path_beside(target))
         summary = build_summary(target)
         with connect(target, read_only=True) as con:
             api_stats = con.execute(_RUN_STATS_SQL, {"run_id": context.run_id}).fetchone()
         return dg.MaterializeResult(
-            metadata={"path": dg.MetadataValue.path(str(target)), **run_metadata(summary, api_stats)}
+            metadata={
+                "path": dg.MetadataValue.path(str(target)),
+                "report": dg.MetadataValue.path(str(report)),
+                "report_url": dg.MetadataValue.url(report.as_uri()),
+                **run_metadata(summary, api_stats),
+            }
         )
 
     return published_copy

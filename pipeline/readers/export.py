@@ -11,6 +11,7 @@ import csv
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,8 @@ class ExportError(SeatwatchError):
 def _iso(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, datetime) and value.tzinfo is None:  # the published copy's timestamps are UTC
+        value = value.replace(tzinfo=UTC)
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 

@@ -40,7 +40,12 @@ def _runs(con: Any, table: str, limit: int) -> list[OrgRun]:
         """,
         [limit],
     ).fetchall()
-    return [OrgRun(*row) for row in rows]
+    return [OrgRun(*row[:2], _utc(row[2]), row[3], _utc(row[4]), *row[5:]) for row in rows]
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    # The published copy stores UTC timestamps without a zone (readable without pytz); the warehouse with one.
+    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
 
 
 def read_status(warehouse: Path, published: Path, *, limit: int = 5) -> dict[str, Any]:

@@ -276,6 +276,7 @@ def test_every_marts_table_and_column_has_a_comment(built: Built) -> None:
     )
     tables = built.query("select table_name, comment from duckdb_tables() where schema_name = 'marts'")
     assert {name for name, _ in tables} == {
+        "dim_groups",
         "dim_users",
         "fct_user_product_access",
         "fct_invitations",
