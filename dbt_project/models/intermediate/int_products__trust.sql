@@ -44,21 +44,47 @@ activity as (
 ),
 
 products as (
-    select org_id, product_key from access
+    select
+        org_id,
+        product_key
+    from access
     union
-    select org_id, product_key from activity
+    select
+        org_id,
+        product_key
+    from activity
     union
-    select org_id, product_key from workspaces where product_key is not null
+    select
+        org_id,
+        product_key
+    from workspaces
+    where product_key is not null
 ),
 
 api_keys as (
-    select org_id, api_product_key, is_known_product from observations
+    select
+        org_id,
+        api_product_key,
+        is_known_product
+    from observations
     union
-    select org_id, api_product_key, is_known_product from listed_access
+    select
+        org_id,
+        api_product_key,
+        is_known_product
+    from listed_access
     union
-    select org_id, api_product_key, is_known_product from grants
+    select
+        org_id,
+        api_product_key,
+        is_known_product
+    from grants
     union
-    select org_id, api_product_key, is_known_product from workspaces
+    select
+        org_id,
+        api_product_key,
+        is_known_product
+    from workspaces
 ),
 
 unknown_keys as (
@@ -151,7 +177,9 @@ judged as (
             '; ',
             case
                 when unknown_product_keys is not null
-                    then 'unknown product key(s) ' || unknown_product_keys || ': add them to product_aliases.csv'
+                    then
+                        'unknown product key(s) ' || unknown_product_keys
+                        || ': add them to product_aliases.csv'
             end,
             case
                 when is_activity_unmatched

@@ -1,5 +1,6 @@
 {% set key_columns = ['org_id', 'workspace_id'] %}
 {% set columns = raw_column_names(source('raw', 'workspaces')) %}
+{% set resource_id = 'cast(workspace_id as varchar)' %}
 
 -- Product instances (Jira, Confluence, ... on a site): the site URL and the licensed seat capacity.
 with
@@ -13,9 +14,9 @@ renamed as (
         ---------- ids
         cast(org_id as varchar) as org_id,
         cast(workspace_id as varchar) as workspace_id,
-        {{ api_product_key(column_or_null(columns, 'product_key', 'varchar'), 'cast(workspace_id as varchar)') }}
+        {{ api_product_key(column_or_null(columns, 'product_key', 'varchar'), resource_id) }}
             as api_product_key,
-        {{ site_from_resource(column_or_null(columns, 'site_id', 'varchar'), 'cast(workspace_id as varchar)') }}
+        {{ site_from_resource(column_or_null(columns, 'site_id', 'varchar'), resource_id) }}
             as site_id,
 
         ---------- text
