@@ -43,13 +43,28 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
     # path from it. Safe: a run process executes one run.
     os.environ["SEATWATCH_WAREHOUSE_PATH"] = str(settings.warehouse_path)
     apply_offline_defaults()  # DO_NOT_TRACK and friends, unless the user chose otherwise
-    invocation = dbt.cli(BUILD_ARGS, context=context, target_path=RUN_TARGET_PATH)
+    # A data test that fails is a failed check, not a failed step: the marts are built (a blocking test sits
+    # on a leaf, so nothing is skipped) and published, and the run reports the check. Anything else that
+    # goes wrong (a model error, a skipped node) fails the step, as dbt's exit code would.
+    invocation = dbt.cli(BUILD_ARGS, context=context, target_path=RUN_TARGET_PATH, raise_on_error=False)
     report = terminal_reporter()
-    if report is None:
-        yield from invocation.stream()
-        return
-    # One event per model, seed and test that finished: count them for the terminal.
     total = len(context.selected_asset_keys) + len(context.selected_asset_check_keys)
     for done, event in enumerate(invocation.stream(), start=1):
-        report("dbt build", {"done": min(done, total), "total": total})
+        if report is not None:  # one event per model, seed and test that finished
+            report("dbt build", {"done": min(done, total), "total": total})
         yield event
+    broken = build_errors(invocation)
+    if broken:
+        raise dg.Failure(f"dbt build failed at {', '.join(broken[:3])}; `seatwatch run --verbose` shows why.")
+
+
+def build_errors(invocation: Any) -> list[str]:
+    """Nodes that errored or were skipped; empty when dbt succeeded or only data tests failed."""
+    if invocation.is_successful():
+        return []
+    try:
+        results = invocation.get_artifact("run_results.json")["results"]
+    except FileNotFoundError:
+        return ["the project (no run results)"]
+    broken = [r["unique_id"] for r in results if r["status"] in ("error", "runtime error", "skipped")]
+    return broken or ([] if any(r["status"] == "fail" for r in results) else ["dbt (see its log)"])

@@ -111,7 +111,8 @@ async def last_active_dates(request: Request) -> Response:
     user = world.find_user(org.id, account_id)
     if user is None:
         raise codes_for(request).user_not_found(account_id)
-    return json_response(serialize.last_active_dates(user, world.visible_last_active(org.id, user)))
+    visible = world.visible_last_active(org.id, user)
+    return json_response(serialize.last_active_dates(user, visible, world.config.activity_key_renames))
 
 
 # ---- audit log ----------------------------------------------------------------------------------------

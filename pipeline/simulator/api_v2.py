@@ -289,7 +289,11 @@ def _user_json(world: World, org: Org, user: User, expand: list[str], self_url: 
     if "productAccess" in expand:
         visible = {(key, cloud): moment for key, cloud, moment in world.visible_last_active(org.id, user)}
         item["productAccess"] = serialize.product_access_items(
-            seats, visible, _keys(world), used_only=world.config.product_access == "used"
+            seats,
+            visible,
+            _keys(world),
+            used_only=world.config.product_access == "used",
+            renames=world.config.activity_key_renames,
         )
     if "groups" in expand:
         groups = sorted(world.user_groups(org.id, user), key=lambda group: (group.name, group.id))

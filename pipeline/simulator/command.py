@@ -22,7 +22,13 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from pipeline.errors import ConfigurationError
-from pipeline.simulator.model import DEFAULT_RATE_LIMITS, VARIANTS, FaultConfig, SimulatorConfig
+from pipeline.simulator.model import (
+    DEFAULT_RATE_LIMITS,
+    PRODUCTS,
+    VARIANTS,
+    FaultConfig,
+    SimulatorConfig,
+)
 
 ENV_PREFIX = "SEATWATCH_SIM_"
 DEFAULT_PORT = 8765
@@ -77,6 +83,17 @@ def _rate_limits(raw: str) -> dict[str, int]:
     return limits
 
 
+def _renames(raw: str) -> dict[str, str]:
+    """``OLD=NEW`` pairs, comma-separated: world product keys and the key activity is reported under."""
+    renames = {}
+    for pair in filter(None, (part.strip() for part in raw.split(","))):
+        old, _, new = pair.partition("=")
+        if old not in PRODUCTS or not new:
+            raise ValueError(f"use OLD=NEW with OLD one of {', '.join(PRODUCTS)}")
+        renames[old] = new
+    return renames
+
+
 def _choice(name: str) -> Callable[[str], str]:
     allowed = VARIANTS[name]
 
@@ -129,6 +146,12 @@ _OPTIONS = (
         _choice("reset_precision"),
         "second, or minute (X-RateLimit-Reset truncated to the minute)",
         "second",
+    ),
+    _Option(
+        "--rename-activity-key",
+        _renames,
+        "OLD=NEW[,...]: last-active data names product OLD as NEW (an API that renamed a product)",
+        {},
     ),
 )
 
@@ -226,6 +249,7 @@ def build_config(values: Mapping[str, Any]) -> SimulatorConfig:
         product_access=values["product_access"],
         reset_precision=values["reset_precision"],
         scoped_key=values["scoped_key"],
+        activity_key_renames=values["rename_activity_key"],
         **extra,
     )
 

@@ -122,6 +122,9 @@ class SimulatorConfig:
     product_access: str = "all"
     reset_precision: str = "second"
     scoped_key: bool = False
+    # World product key → the key last-active data (v1 last-active-dates and v2 productAccess) reports it
+    # under instead: an API that starts naming a product in a way no alias table knows yet.
+    activity_key_renames: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None:

@@ -174,7 +174,11 @@ def v2_user_fields(user: User) -> dict[str, Any]:
 
 
 def product_access_items(
-    seats: list[SeatKey], visible: dict[SeatKey, datetime], keys: str = "v1", used_only: bool = False
+    seats: list[SeatKey],
+    visible: dict[SeatKey, datetime],
+    keys: str = "v1",
+    used_only: bool = False,
+    renames: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """v2 ``productAccess``: every accessible instance (or, ``used_only``, only those with visible use);
     ``lastActiveTimestamp`` only once visibly active."""
@@ -182,7 +186,8 @@ def product_access_items(
     for seat in seats:
         if used_only and seat not in visible:
             continue
-        product_key, cloud_id = seat
+        world_key, cloud_id = seat
+        product_key = (renames or {}).get(world_key, world_key)
         item = {"key": api_product_key(product_key, keys), "id": ari(product_key, cloud_id, keys)}
         if seat in visible:
             item["lastActiveTimestamp"] = iso_seconds(visible[seat])
@@ -194,8 +199,12 @@ def group_ref(group: Group) -> dict[str, Any]:
     return {"id": group.id, "name": group.name, "description": group.description}
 
 
-def last_active_dates(user: User, visible: list[tuple[str, str, datetime]]) -> dict[str, Any]:
+def last_active_dates(
+    user: User, visible: list[tuple[str, str, datetime]], renames: dict[str, str] | None = None
+) -> dict[str, Any]:
     """``last-active-dates`` body: one entry per product instance with visible activity, else empty."""
+    renames = renames or {}
+    visible = [(renames.get(key, key), cloud_id, moment) for key, cloud_id, moment in visible]
     return {
         "data": {
             "product_access": [

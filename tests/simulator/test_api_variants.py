@@ -116,3 +116,21 @@ def test_variant_flags_and_environment() -> None:
     assert config.scoped_key and config.reset_precision == "minute" and config.product_keys == "v2"
     with pytest.raises(ConfigurationError, match="--product-keys 'v3'"):
         command._resolve(_args(**{"product-keys": "v3"}), {})
+
+
+async def test_renamed_activity_key_reaches_both_last_active_shapes(make_world) -> None:
+    world = make_world(activity_key_renames={"jira-software": "jira-unicorn"})
+    org_id = next(iter(world.orgs))
+    access = await _product_access(world, org_id)
+    assert "jira-unicorn" in {item["key"] for items in access.values() for item in items}
+    user = next(
+        u for u in world.orgs[org_id].users.values()
+        if any(key == "jira-software" for key, _, _ in world.visible_last_active(org_id, u))
+    )  # fmt: skip
+    async with client_for(world) as api:
+        body = (
+            await api.get(f"/v1/orgs/{org_id}/directory/users/{user.account_id}/last-active-dates")
+        ).json()
+    assert "jira-unicorn" in {item["key"] for item in body["data"]["product_access"]}
+    values = command._resolve(_args(**{"rename-activity-key": "jira-software=jira-unicorn"}), {})
+    assert command.build_config(values).activity_key_renames == {"jira-software": "jira-unicorn"}
