@@ -48,6 +48,13 @@ _SNAPSHOT_HINTS = dlt.mark.make_hints(
 )
 
 
+_READ_FAILURE_HINTS = dlt.mark.make_hints(
+    table_name="user_read_failures",
+    write_disposition="merge",
+    primary_key=("org_id", "snapshot_date", "account_id", "endpoint"),
+)
+
+
 @dataclass(frozen=True)
 class EventsWindow:
     """A closed-open ``[start, end)`` window of event times for backfills (Dagster partitions)."""
@@ -114,7 +121,14 @@ class _OrgSnapshot:
         expand = ["productAccess", "groups", "platformRoles"] if wants_bulk else ["groups", "platformRoles"]
         try:
             pages = list(self._search_pages(expand))
-            self.bulk_supported = wants_bulk
+            # A 200 is not enough: an API that ignores the expand sends users without productAccess at all,
+            # and reading that as "no access, no activity" would make everyone idle. Go per user instead.
+            self.bulk_supported = wants_bulk and (
+                not any(items for _, items in pages)
+                or any("productAccess" in item for _, items in pages for item in items)
+            )
+            if wants_bulk and not self.bulk_supported:
+                log.warning("org %s: users search sent no productAccess; using per-user calls", org_id)
         except AtlassianApiError as error:
             if (
                 self.run.strategy != "auto"
@@ -368,6 +382,14 @@ def _last_active_rows(snap: _OrgSnapshot) -> Iterator[list[dict[str, Any]]]:
                 account_id, (answer or {}).get("product_access") or [], context
             )
         ]
+        failures = [
+            {"org_id": snap.org_id, "snapshot_date": context.snapshot_date, "account_id": account_id,
+             "endpoint": "last-active-dates", **answer["failure"]}
+            for account_id, answer in zip(batch, answers, strict=True)
+            if answer and "failure" in answer
+        ]  # fmt: skip
+        if failures:  # one row per refused account, saying why: its activity is unknown, not absent
+            yield dlt.mark.with_hints(failures, _READ_FAILURE_HINTS, create_table_variant=True)
         snap.counts["last_active"] += len(rows)
         snap.progress(
             "last_active", {"org_id": snap.org_id, "done": start + len(batch), "total": len(account_ids)}
