@@ -11,7 +11,7 @@ from pipeline.cli import main
 from pipeline.warehouse import connect
 
 QUERIES = sorted((Path(__file__).resolve().parents[2] / "docs" / "queries").glob("*.sql"))
-PRODUCTS = ("confluence", "jira-service-desk", "jira-software")
+PRODUCTS = ("confluence", "jira", "jira-service-management")
 
 
 def test_the_json_summary_counts_users_and_products(demo_run: tuple[Path, dict]) -> None:
