@@ -16,6 +16,7 @@ from pipeline.config.errors import SeatwatchError
 
 def build_parser() -> argparse.ArgumentParser:
     # Imported here so `seatwatch --help` stays fast and importing pipeline.cli has no side effects.
+    from pipeline.commands import doctor as doctor_command
     from pipeline.commands import extract as extract_command
     from pipeline.commands import report as report_command
     from pipeline.commands import run as run_command
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Who really uses the Atlassian Cloud seats you pay for.",
         epilog=(
             "examples:\n"
+            "  seatwatch doctor                  # is the org (and the API key) ready?\n"
             "  seatwatch run                     # the demo org when no ATLASSIAN_* variables are set\n"
             "  seatwatch export users --output users.csv\n"
             "  seatwatch status\n\n"
@@ -37,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    doctor_command.register(subparsers)
     extract_command.register(subparsers)
     report_command.register(subparsers)
     run_command.register(subparsers)

@@ -57,3 +57,9 @@ def test_secret_never_shows_itself() -> None:
     for text in (repr(secret), str(secret), f"{secret}", repr(settings), str(settings.orgs)):
         assert "super-secret-value" not in text
     assert secret.reveal() == "super-secret-value"
+
+
+@pytest.mark.parametrize("org_id", ["../../v2/x", "..", "org/../x", "a b", "org?x=1", "%2e%2e"])
+def test_an_org_id_that_is_no_id_is_refused(org_id: str) -> None:
+    with pytest.raises(ConfigurationError, match="is not an org id"):
+        load_settings({"ATLASSIAN_ORG_ID": org_id, "ATLASSIAN_API_KEY": "k"})

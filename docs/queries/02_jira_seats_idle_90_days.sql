@@ -10,7 +10,7 @@ select
 from marts.fct_user_product_access as a
 inner join marts.dim_users as u
     on a.org_id = u.org_id and a.account_id = u.account_id
-where a.product_key = 'jira-software'
+where a.product_key = 'jira'
     and a.has_access
     and a.days_since_last_active > 90
 order by a.days_since_last_active desc

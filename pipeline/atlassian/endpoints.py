@@ -12,7 +12,7 @@ from collections.abc import AsyncGenerator, Iterable, Sequence
 from typing import Any
 
 from pipeline.atlassian.client import AdminClient
-from pipeline.atlassian.errors import UnexpectedResponseError, UserNotFoundError
+from pipeline.atlassian.errors import AtlassianApiError, UnexpectedResponseError, UserNotFoundError
 from pipeline.atlassian.pagination import (
     Page,
     body_cursor_pages,
@@ -25,6 +25,9 @@ from pipeline.atlassian.pagination import (
 log = logging.getLogger("seatwatch.api")
 
 ALL_DIRECTORIES = "-"
+# Per-account refusals of last-active-dates one call of map_last_active_dates accepts before it takes the
+# refusals for systemic (besides "more than half of the accounts").
+PER_USER_FAILURES_TOLERATED = 5
 LAST_ACTIVE_DATES = "/v1/orgs/{}/directory/users/{}/last-active-dates"
 
 
@@ -139,12 +142,15 @@ class AdminApi:
     ) -> list[dict[str, Any] | None]:
         """:meth:`get_last_active_dates` for many users, ``max_concurrency`` at a time, in input order.
 
-        A user removed since the listing (404 ``ADMIN-404-8``) gives None; any other error cancels the
-        remaining calls and is raised.
+        A user removed since the listing (404 ``ADMIN-404-8``) gives None. Another 4xx for one account (an
+        app, a customer, an unmanaged account) gives ``{"failure": {status, code, reason}}`` and the others go
+        on; a systemic failure (the key refused with 401, retries exhausted, or most of the accounts of the
+        call refused alike) cancels the remaining calls and is raised.
         """
         ids = list(account_ids)
         results: list[dict[str, Any] | None] = [None] * len(ids)
         pending = iter(range(len(ids)))
+        refused: list[AtlassianApiError] = []
 
         async def worker() -> None:
             # Workers pull indexes instead of one task per user: memory stays flat for 100k users.
@@ -153,6 +159,16 @@ class AdminApi:
                     results[index] = await self.get_last_active_dates(org_id, ids[index])
                 except UserNotFoundError:
                     log.info("org %s: user %s left during the run; no last-active dates", org_id, ids[index])
+                except AtlassianApiError as error:
+                    status = error.status_code or 0
+                    if not 400 <= status < 500 or status in (401, 429):
+                        raise
+                    refused.append(error)
+                    if len(refused) > max(PER_USER_FAILURES_TOLERATED, len(ids) // 2):
+                        raise  # the same refusal for most accounts is the key or the org, not the accounts
+                    log.warning("org %s: last-active dates of %s refused: %s", org_id, ids[index], error)
+                    failure = {"status": status, "code": error.code, "reason": str(error)}
+                    results[index] = {"failure": failure}
 
         workers = [asyncio.create_task(worker()) for _ in range(min(len(ids), self.client.max_concurrency))]
         try:
@@ -198,7 +214,8 @@ class AdminApi:
             "/v2/orgs/{}/directories/{}/groups/search",
             org_id,
             directory_id,
-            body={"limit": limit},
+            # counts come only when asked for: "the expand array is the only way to request them"
+            body={"limit": limit, "expand": ["counts.users", "counts.resources"]},
             cursor_alone=False,
         )
         async for page in pages:

@@ -29,6 +29,15 @@ class AuthenticationError(AtlassianApiError):
     """401/403: the key is wrong, expired, scoped, or not an org admin's."""
 
 
+class ScopedKeyError(AuthenticationError):
+    """401/403 from the audit-log endpoints only: the key was created with scopes."""
+
+
+def _is_audit_log(request_line: str) -> bool:
+    path = request_line.split(" ", 1)[-1].split("?", 1)[0]
+    return "/events" in path or path.endswith("/event-actions")
+
+
 class OrgNotFoundError(AtlassianApiError):
     """404 ``ADMIN-404-2``: the org id is not one this key can see."""
 
@@ -89,6 +98,17 @@ def error_for_status(
     code, title = summarize_body(body)
     said = redact(" ".join(part for part in (code, title) if part)) or "no error details"
     where = f"{request_line} → HTTP {status} ({said})"
+    if status in (401, 403) and _is_audit_log(request_line):
+        # The audit log accepts only keys created without scopes ("OAuth 2.0 scopes required: Not supported
+        # (use API Key without scopes)"); every other endpoint may have answered this same key.
+        return ScopedKeyError(
+            f"The audit log refused the API key: {where}. Its endpoints accept only API keys created "
+            f"without scopes: create an org API key without scopes (admin.atlassian.com > Settings > API "
+            f"keys) and set {KEY_HINT}. Missing until then: audit events (invitations, suspensions, "
+            "removals); users, groups and last-active dates were read.",
+            status_code=status,
+            code=code,
+        )
     if status in (401, 403):
         return AuthenticationError(
             f"The Atlassian API refused the API key: {where}. The key is wrong, expired, created with "

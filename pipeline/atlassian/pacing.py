@@ -26,7 +26,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 import httpx
@@ -83,8 +83,13 @@ class RateLimitHeaders:
         reset, date = _parse_iso(raw_reset), server_date(headers)
         if reset is None or date is None or limit <= 0:
             return None
-        seconds_left = max(0.0, (reset - date).total_seconds())
-        return cls(limit, max(0, remaining), seconds_left, "." not in raw_reset)
+        if reset <= date:
+            # A Reset at or before Date was truncated (some servers and clients keep only the minute of the
+            # documented ISO timestamp): the window ends at the latest at the next minute boundary. Waiting
+            # until then, not ~1 s, keeps a limited client from spending its retries in a few seconds.
+            next_minute = date.replace(second=0, microsecond=0) + timedelta(minutes=1)
+            return cls(limit, max(0, remaining), (next_minute - date).total_seconds(), True)
+        return cls(limit, max(0, remaining), (reset - date).total_seconds(), "." not in raw_reset)
 
     @property
     def margin(self) -> float:

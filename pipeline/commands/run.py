@@ -83,8 +83,18 @@ def _handle(args: argparse.Namespace) -> int:
         print(f"HTML report: {report_path_beside(settings.published_path)} (opens offline in any browser)")
         print(f"\nDagster run {result.run_id}; `seatwatch ui` shows it with its checks and lineage.")
     if checks:
-        print(f"seatwatch: run {result.run_id} finished but {len(checks)} check(s) failed:", file=sys.stderr)
-        for check in checks:
+        from pipeline.readers.trust import TRUST_CHECK, trust_line, untrusted_products
+
+        # The trust check says why in one line of its own (its metadata would only count rows).
+        untrusted = [check for check in checks if check.asset_check_key.name == TRUST_CHECK]
+        others = [check for check in checks if check not in untrusted]
+        if untrusted:
+            print(trust_line(untrusted_products(settings.warehouse_path)), file=sys.stderr)
+        if others:
+            print(
+                f"seatwatch: run {result.run_id} finished but {len(others)} check(s) failed:", file=sys.stderr
+            )
+        for check in others:
             details = {key: value.value for key, value in check.metadata.items()}
             print(f"  {check.asset_check_key.to_user_string()}: {details}", file=sys.stderr)
         return 1

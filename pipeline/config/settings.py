@@ -16,6 +16,7 @@ Environment (the README's *Configuration* section is the user-facing copy of thi
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,9 @@ from pipeline.config.secret import Secret
 
 DEFAULT_API_BASE_URL = "https://api.atlassian.com/admin"
 LAST_ACTIVE_STRATEGIES = ("auto", "bulk", "per_user")
+# Org ids are UUIDs (letters, digits, hyphens); the id goes into URL paths, so nothing else is accepted:
+# `../../v2/x` must never reach a request.
+_ORG_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,12 @@ def _parse_orgs(env: Mapping[str, str]) -> tuple[OrgCredentials, ...]:
         raise ConfigurationError(
             f"ATLASSIAN_ORG_ID has an empty entry ({raw_ids!r}): give org ids separated by single commas."
         )
+    for org_id in org_ids:
+        if not _ORG_ID.fullmatch(org_id):
+            raise ConfigurationError(
+                f"ATLASSIAN_ORG_ID {org_id!r} is not an org id (letters, digits and hyphens only): copy it "
+                "from admin.atlassian.com > Settings > API keys."
+            )
     if len(set(org_ids)) != len(org_ids):
         raise ConfigurationError(f"ATLASSIAN_ORG_ID lists an org twice ({raw_ids!r}): list each org once.")
     orgs = []

@@ -46,9 +46,29 @@ def dbt_models(
     # The warehouse goes to profiles.yml as a var: DbtCliResource.cli() takes no environment of its own.
     warehouse = json.dumps({"warehouse_path": str(settings.warehouse_path)})
     apply_offline_defaults()  # DO_NOT_TRACK and friends, unless the user chose otherwise
-    invocation = dbt.cli([*BUILD_ARGS, "--vars", warehouse], context=context, target_path=RUN_TARGET_PATH)
+    # A data test that fails is a failed check, not a failed step: the marts are built (a blocking test sits
+    # on a leaf, so nothing is skipped) and published, and the run reports the check. Anything else that
+    # goes wrong (a model error, a skipped node) fails the step, as dbt's exit code would.
+    invocation = dbt.cli(
+        [*BUILD_ARGS, "--vars", warehouse], context=context, target_path=RUN_TARGET_PATH, raise_on_error=False
+    )
     # One event per model, seed and test that finished: counted for the terminal.
     total = len(context.selected_asset_keys) + len(context.selected_asset_check_keys)
     for done, event in enumerate(invocation.stream(), start=1):
         progress("dbt build", {"done": min(done, total), "total": total})
         yield event
+    broken = build_errors(invocation)
+    if broken:
+        raise dg.Failure(f"dbt build failed at {', '.join(broken[:3])}; `seatwatch run --verbose` shows why.")
+
+
+def build_errors(invocation: Any) -> list[str]:
+    """Nodes that errored or were skipped; empty when dbt succeeded or only data tests failed."""
+    if invocation.is_successful():
+        return []
+    try:
+        results = invocation.get_artifact("run_results.json")["results"]
+    except FileNotFoundError:
+        return ["the project (no run results)"]
+    broken = [r["unique_id"] for r in results if r["status"] in ("error", "runtime error", "skipped")]
+    return broken or ([] if any(r["status"] == "fail" for r in results) else ["dbt (see its log)"])

@@ -70,6 +70,13 @@ async def get_org(request: Request) -> Response:
     return json_response({"data": serialize.org_model(find_org(request), api_base(request))})
 
 
+async def list_domains(request: Request) -> Response:
+    """The target of the org's ``relationships.domains`` link: one verified domain, one page."""
+    org = find_org(request)
+    body = {"data": [serialize.domain_model(org, api_base(request))], "links": {"self": _self_url(request)}}
+    return json_response(body)
+
+
 # ---- users --------------------------------------------------------------------------------------------
 
 
@@ -104,7 +111,8 @@ async def last_active_dates(request: Request) -> Response:
     user = world.find_user(org.id, account_id)
     if user is None:
         raise codes_for(request).user_not_found(account_id)
-    return json_response(serialize.last_active_dates(user, world.visible_last_active(org.id, user)))
+    visible = world.visible_last_active(org.id, user)
+    return json_response(serialize.last_active_dates(user, visible, world.config.activity_key_renames))
 
 
 # ---- audit log ----------------------------------------------------------------------------------------
@@ -272,6 +280,7 @@ ROUTES = [
     Route("/v1/orgs/{orgId}", get_org),
     Route("/v1/orgs/{orgId}/users", list_users),
     Route("/v1/orgs/{orgId}/directory/users/{accountId}/last-active-dates", last_active_dates),
+    Route("/v1/orgs/{orgId}/domains", list_domains),
     Route("/v1/orgs/{orgId}/events", list_events),
     Route("/v1/orgs/{orgId}/events/{eventId}", get_event),
     Route("/v1/orgs/{orgId}/events-stream", events_stream),

@@ -211,8 +211,13 @@ def _user_query_from_body(body: dict[str, Any], codes: Codes) -> dict[str, Any]:
     }
 
 
+def _keys(world: World) -> str:
+    """Which product keys the v2 endpoints speak (``--product-keys``)."""
+    return world.config.product_keys
+
+
 def _user_roles(world: World, org: Org, user: User) -> set[str]:
-    grants = serialize.user_grants(user, world.user_groups(org.id, user))
+    grants = serialize.user_grants(user, world.user_groups(org.id, user), _keys(world))
     return {role for roles in grants.values() for role in roles} | set(user.platform_roles)
 
 
@@ -264,7 +269,9 @@ def _user_filter(world: World, org: Org, directory_id: str, query: dict[str, Any
     if query["resourceIds"]:
         resources = set(query["resourceIds"])
         checks.append(
-            lambda user: bool(resources & set(serialize.user_grants(user, world.user_groups(org.id, user))))
+            lambda user: bool(
+                resources & set(serialize.user_grants(user, world.user_groups(org.id, user), _keys(world)))
+            )
         )
     if query["roleIds"]:
         roles = set(query["roleIds"])
@@ -281,7 +288,13 @@ def _user_json(world: World, org: Org, user: User, expand: list[str], self_url: 
         item["counts"] = {"resources": len(seats)}
     if "productAccess" in expand:
         visible = {(key, cloud): moment for key, cloud, moment in world.visible_last_active(org.id, user)}
-        item["productAccess"] = serialize.product_access_items(seats, visible)
+        item["productAccess"] = serialize.product_access_items(
+            seats,
+            visible,
+            _keys(world),
+            used_only=world.config.product_access == "used",
+            renames=world.config.activity_key_renames,
+        )
     if "groups" in expand:
         groups = sorted(world.user_groups(org.id, user), key=lambda group: (group.name, group.id))
         item["groups"] = [serialize.group_ref(group) for group in groups]
@@ -403,7 +416,9 @@ async def user_role_assignments(request: Request) -> Response:
     user = _find_user(request, org)
     world = state_of(request).world
     directories = _user_directories(org, user)
-    items = serialize.role_assignments(serialize.user_grants(user, world.user_groups(org.id, user)))
+    items = serialize.role_assignments(
+        serialize.user_grants(user, world.user_groups(org.id, user), _keys(world))
+    )
     for item in items:
         item["directoryId"] = directories[0] if directories else None
         item["userDirectoryStatus"] = user.membership_status if directories else None
@@ -425,13 +440,14 @@ def _group_query_from_params(request: Request, codes: Codes) -> dict[str, Any]:
         "roleIds": query_list(params, "roleIds"),
         "searchTerm": params.get("searchTerm") or None,
         "sortBy": None,
+        "expand": check_enum(query_list(params, "expand"), GROUP_EXPANDS, "expand", codes),
         "limit": parse_limit(params.get("limit"), default=DEFAULT_LIMIT, maximum=MAX_LIMIT, codes=codes),
     }
 
 
 def _group_query_from_body(body: dict[str, Any], codes: Codes) -> dict[str, Any]:
-    check_enum(body_list(body, "expand", codes), GROUP_EXPANDS, "expand", codes)
     return {
+        "expand": check_enum(body_list(body, "expand", codes), GROUP_EXPANDS, "expand", codes),
         "accountIds": body_list(body, "accountIds", codes),
         "directoryIds": body_list(body, "directoryIds", codes),
         "groupIds": body_list(body, "groupIds", codes),
@@ -445,20 +461,21 @@ def _group_query_from_body(body: dict[str, Any], codes: Codes) -> dict[str, Any]
     }
 
 
-def _group_filter(directory_id: str, query: dict[str, Any]) -> Callable[[Group], bool]:
+def _group_filter(directory_id: str, query: dict[str, Any], keys: str) -> Callable[[Group], bool]:
     directory_ids = set(query["directoryIds"]) | (
         {directory_id} if directory_id != ALL_DIRECTORIES else set()
     )
 
     def where(group: Group) -> bool:
-        resources = {serialize.ari(product, cloud_id) for product, cloud_id, _ in group.grants}
+        resources = set(serialize.group_grants(group, keys))
+        owners = {resource.removeprefix("ari:cloud:").split(":", 1)[0] for resource in resources}
         return (
             (not directory_ids or group.directory_id in directory_ids)
             and (not query["accountIds"] or bool(group.members & set(query["accountIds"])))
             and (not query["groupIds"] or group.id in query["groupIds"])
             and (not query["groupNames"] or group.name in query["groupNames"])
             and (not query["resourceIds"] or bool(resources & set(query["resourceIds"])))
-            and (not query["resourceOwners"] or any(p in query["resourceOwners"] for p, _, _ in group.grants))
+            and (not query["resourceOwners"] or bool(owners & set(query["resourceOwners"])))
             and (not query["roleIds"] or any(role in query["roleIds"] for _, _, role in group.grants))
             and (not query["searchTerm"] or query["searchTerm"].lower() in group.name.lower())
         )
@@ -466,11 +483,13 @@ def _group_filter(directory_id: str, query: dict[str, Any]) -> Callable[[Group],
     return where
 
 
-def _group_json(request: Request, org: Org, group: Group) -> dict[str, Any]:
+def _group_json(request: Request, org: Org, group: Group, expand: list[str] | None = None) -> dict[str, Any]:
+    """``expand`` None: the single-group endpoint, which has no expand parameter and sends counts."""
     resources = {(product, cloud_id) for product, cloud_id, _ in group.grants}
     self_url = f"{api_base(request)}/v2/orgs/{org.id}/directories/{group.directory_id}/groups/{group.id}"
     members = sum(1 for account_id in group.members if account_id in org.users)
-    return serialize.group_model(group, members, len(resources), self_url)
+    counts = expand is None or bool(set(expand) & set(GROUP_EXPANDS))
+    return serialize.group_model(group, members, len(resources), self_url, counts=counts)
 
 
 def _groups_page(request: Request, org: Org, directory_id: str, kind: str, state: dict[str, Any]) -> Response:
@@ -479,8 +498,12 @@ def _groups_page(request: Request, org: Org, directory_id: str, kind: str, state
         "groups", org.id, org.groups.values, lambda group: (group.name.lower(), group.id)
     )
     descending = query["sortBy"] is not None and query["sortBy"]["direction"] == "desc"
-    page, links = _cursor_page(index, state, kind, _group_filter(directory_id, query), descending)
-    return json_response({"data": [_group_json(request, org, group) for group in page], "links": links})
+    keys = _keys(state_of(request).world)
+    page, links = _cursor_page(index, state, kind, _group_filter(directory_id, query, keys), descending)
+    expand = query.get("expand", [])
+    return json_response(
+        {"data": [_group_json(request, org, group, expand) for group in page], "links": links}
+    )
 
 
 async def list_groups(request: Request) -> Response:
@@ -525,7 +548,8 @@ async def get_group(request: Request) -> Response:
 async def group_role_assignments(request: Request) -> Response:
     org = find_org(request)
     _directory(request, org)
-    items = serialize.role_assignments(serialize.group_grants(_find_group(request, org)))
+    keys = _keys(state_of(request).world)
+    items = serialize.role_assignments(serialize.group_grants(_find_group(request, org), keys))
     return _assignments_page(request, "group-roles", items, for_user=False)
 
 

@@ -117,7 +117,12 @@ async def search_workspaces(request: Request) -> Response:
         links["next"] = cursor(offset + limit)
     return json_response(
         {
-            "data": [serialize.workspace_model(ws, usage.get(ws.seat, 0), base, org.id) for ws in page],
+            "data": [
+                serialize.workspace_model(
+                    ws, usage.get(ws.seat, 0), base, org.id, state_of(request).world.config.product_keys
+                )
+                for ws in page
+            ],
             "links": links,
             "meta": {
                 "pageSize": limit,

@@ -9,12 +9,13 @@ the clock, auth, rate limits and faults; handlers only turn the world into JSON 
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount
 
-from pipeline.simulator import api_v1, api_v2, api_workspaces, control
+from pipeline.simulator import api_v1, api_v2, api_workspaces, control, errors
 from pipeline.simulator.errors import ApiError
 from pipeline.simulator.gateway import Gateway
 from pipeline.simulator.state import API_PREFIX, SimulatorState, json_response
@@ -26,6 +27,13 @@ async def _api_error(request: Request, exc: Exception) -> Response:
     return json_response(exc.body, exc.status)
 
 
+async def _route_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    status = 405 if exc.status_code == 405 else 404
+    error = errors.unknown_route(status, f"{request.method} {request.url.path}")
+    return json_response(error.body, error.status)
+
+
 def create_app(world: World) -> Starlette:
     state = SimulatorState(world)
     app = Starlette(
@@ -35,7 +43,7 @@ def create_app(world: World) -> Starlette:
             Mount(API_PREFIX, routes=api_v1.ROUTES + api_v2.ROUTES + api_workspaces.ROUTES),
         ],
         middleware=[Middleware(Gateway, state=state)],
-        exception_handlers={ApiError: _api_error},
+        exception_handlers={ApiError: _api_error, 404: _route_error, 405: _route_error},
     )
     app.state.simulator = state
     return app

@@ -22,7 +22,13 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from pipeline.config.errors import ConfigurationError
-from pipeline.simulator.model import DEFAULT_RATE_LIMITS, FaultConfig, SimulatorConfig
+from pipeline.simulator.model import (
+    DEFAULT_RATE_LIMITS,
+    PRODUCTS,
+    VARIANTS,
+    FaultConfig,
+    SimulatorConfig,
+)
 
 ENV_PREFIX = "SEATWATCH_SIM_"
 DEFAULT_PORT = 8765
@@ -77,6 +83,28 @@ def _rate_limits(raw: str) -> dict[str, int]:
     return limits
 
 
+def _renames(raw: str) -> dict[str, str]:
+    """``OLD=NEW`` pairs, comma-separated: world product keys and the key activity is reported under."""
+    renames = {}
+    for pair in filter(None, (part.strip() for part in raw.split(","))):
+        old, _, new = pair.partition("=")
+        if old not in PRODUCTS or not new:
+            raise ValueError(f"use OLD=NEW with OLD one of {', '.join(PRODUCTS)}")
+        renames[old] = new
+    return renames
+
+
+def _choice(name: str) -> Callable[[str], str]:
+    allowed = VARIANTS[name]
+
+    def parse(raw: str) -> str:
+        if raw not in allowed:
+            raise ValueError(f"use {' or '.join(allowed)}")
+        return raw
+
+    return parse
+
+
 def _flag(raw: str) -> bool:
     lowered = raw.strip().lower()
     if lowered not in ("1", "true", "yes", "on", "0", "false", "no", "off", ""):
@@ -100,6 +128,31 @@ _OPTIONS = (
     _Option("--drop-rate", _number(float, 0, 1), "share of connections dropped mid-response", 0.0),
     _Option("--malformed-rate", _number(float, 0, 1), "share of 200 responses with truncated JSON", 0.0),
     _Option("--storm", _number(int, 0), "answer the first N requests with 429", 0),
+    _Option(
+        "--product-keys",
+        _choice("product_keys"),
+        "v2: v2 endpoints say jira/confluence/jira-servicedesk and ari:cloud:jira::site/… (v1 "
+        "last-active-dates keeps its keys); v1: the v1 keys everywhere",
+        "v2",
+    ),
+    _Option(
+        "--product-access",
+        _choice("product_access"),
+        "all: v2 productAccess lists every accessible product; used: only products used",
+        "all",
+    ),
+    _Option(
+        "--reset-precision",
+        _choice("reset_precision"),
+        "second, or minute (X-RateLimit-Reset truncated to the minute)",
+        "second",
+    ),
+    _Option(
+        "--rename-activity-key",
+        _renames,
+        "OLD=NEW[,...]: last-active data names product OLD as NEW (an API that renamed a product)",
+        {},
+    ),
 )
 
 
@@ -127,6 +180,12 @@ def register(subparsers: Any) -> None:
         help=f"requests per window for a class ({', '.join(RATE_CLASSES)}); repeatable",
     )
     parser.add_argument("--retry-after", action="store_true", default=None, help="send Retry-After on 429")
+    parser.add_argument(
+        "--scoped-key",
+        action="store_true",
+        default=None,
+        help="the events endpoints refuse the key as they refuse a key created with scopes",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -149,11 +208,13 @@ def _resolve(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, Any]
         values["rate_limits"] = _rate_limits(limits_raw)
     except ValueError as error:
         raise ConfigurationError(f"--rate-limit / {ENV_PREFIX}RATE_LIMIT {limits_raw!r}: {error}.") from None
-    retry_raw = env.get(f"{ENV_PREFIX}RETRY_AFTER", "")
-    try:
-        values["retry_after"] = args.retry_after or _flag(retry_raw)
-    except ValueError as error:
-        raise ConfigurationError(f"{ENV_PREFIX}RETRY_AFTER {retry_raw!r} {error}.") from None
+    for name in ("retry_after", "scoped_key"):
+        env_name = f"{ENV_PREFIX}{name.upper()}"
+        raw_flag = env.get(env_name, "")
+        try:
+            values[name] = bool(getattr(args, name, None)) or _flag(raw_flag)
+        except ValueError as error:
+            raise ConfigurationError(f"{env_name} {raw_flag!r} {error}.") from None
     return values
 
 
@@ -184,6 +245,11 @@ def build_config(values: Mapping[str, Any]) -> SimulatorConfig:
         rate_limits={**DEFAULT_RATE_LIMITS, **values["rate_limits"]},
         retry_after=values["retry_after"],
         faults=faults,
+        product_keys=values["product_keys"],
+        product_access=values["product_access"],
+        reset_precision=values["reset_precision"],
+        scoped_key=values["scoped_key"],
+        activity_key_renames=values["rename_activity_key"],
         **extra,
     )
 

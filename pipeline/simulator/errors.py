@@ -48,6 +48,21 @@ def unauthorized() -> ApiError:
     return proxy_error(401, "Unauthorized")
 
 
+def insufficient_scope(occurrence: str) -> ApiError:
+    """How the events endpoints refuse a key created with scopes ("OAuth 2.0 scopes required: Not supported
+    (use API Key without scopes)"); the code is the one a third party measured with a scoped key."""
+    return application_error(401, "ADMIN-401-2", "Unauthorized", "INSUFFICIENT_SCOPE", occurrence)
+
+
+def unknown_route(status: int, occurrence: str) -> ApiError:
+    """Unknown paths and methods get the API's JSON error body, never a text page."""
+    if status == 405:
+        return application_error(
+            405, "ADMIN-405-1", "Method not allowed", "Method not supported.", occurrence
+        )
+    return application_error(404, "ADMIN-404-1", "Resource not found", "No such resource.", occurrence)
+
+
 def rate_limited() -> ApiError:
     return proxy_error(429, "Rate limit exceeded")
 

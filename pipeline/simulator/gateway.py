@@ -32,6 +32,16 @@ def _is_control(path: str) -> bool:
     return path.startswith(_CONTROL_PREFIXES)
 
 
+def _is_events(path: str) -> bool:
+    """The audit-log endpoints, which accept only API keys created without scopes."""
+    parts = path.removeprefix(API_PREFIX).split("/")
+    return (
+        len(parts) > 4
+        and parts[1:3] == ["v1", "orgs"]
+        and parts[4] in ("events", "events-stream", "event-actions")
+    )
+
+
 def _is_api(path: str) -> bool:
     return path.startswith(f"{API_PREFIX}/") and not _is_control(path)
 
@@ -70,6 +80,9 @@ class Gateway:
         if not decision.allowed:
             await _error_app(errors.rate_limited())(scope, receive, stamped)
             return
+        if self.state.world.config.scoped_key and _is_events(path):
+            await _error_app(errors.insufficient_scope(path))(scope, receive, stamped)
+            return
         if plan.delay_seconds:
             replay = await _wait(plan.delay_seconds, receive)
             if replay is None:
@@ -89,7 +102,11 @@ class Gateway:
 
     def _rate_headers(self, decision: Decision) -> dict[str, str]:
         world = self.state.world
-        return decision.headers(world.now, retry_after=world.config.retry_after)
+        return decision.headers(
+            world.now,
+            retry_after=world.config.retry_after,
+            minute_precision=world.config.reset_precision == "minute",
+        )
 
     def _stamped(self, send: Send, extra: dict[str, str]) -> Send:
         """``send`` that adds ``extra`` and a ``Date`` read when the response starts (after an ``advance``

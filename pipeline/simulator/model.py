@@ -46,6 +46,28 @@ AUDIT_RETENTION_DAYS = 180
 
 DEFAULT_RATE_LIMITS = {"events": 10, "last_active": 200, "default": 600}
 
+# Allowed values of the API-variant fields of SimulatorConfig (the first is the default).
+VARIANTS = {
+    "product_keys": ("v2", "v1"),
+    "product_access": ("all", "used"),
+    "reset_precision": ("second", "minute"),
+}
+
+# How v2 endpoints name each product when they speak v2 keys (`productAccess[].key` "e.g. jira, confluence"
+# in the v2 reference; the JSM key is the product segment of its ARIs, an assumption).
+V2_PRODUCT_KEYS = {
+    "jira-software": "jira",
+    "confluence": "confluence",
+    "jira-service-desk": "jira-servicedesk",
+}
+
+# The product identity the data contract publishes (dbt seed product_aliases.csv maps every key to it).
+CONTRACT_PRODUCT_KEYS = {
+    "jira-software": "jira",
+    "confluence": "confluence",
+    "jira-service-desk": "jira-service-management",
+}
+
 # A seat: a product instance, identified the way the API does (product key + site cloud id).
 SeatKey = tuple[str, str]
 
@@ -90,6 +112,19 @@ class SimulatorConfig:
     rate_window_seconds: float = 60
     retry_after: bool = False
     faults: FaultConfig = field(default_factory=FaultConfig)
+    # The API's documented variants (README, "Simulator fidelity"). product_keys: "v2" = v2 endpoints name
+    # products `jira`, `confluence`, `jira-servicedesk` with `ari:cloud:jira::site/…` ids while v1
+    # last-active-dates keeps its enum keys; "v1" = the v1 keys everywhere. product_access: "all" = v2
+    # productAccess lists every accessible product, "used" = only products with a last-active timestamp.
+    # reset_precision: "minute" = X-RateLimit-Reset truncated to the minute. scoped_key: the events
+    # endpoints refuse the key as they refuse a key created with scopes.
+    product_keys: str = "v2"
+    product_access: str = "all"
+    reset_precision: str = "second"
+    scoped_key: bool = False
+    # World product key → the key last-active data (v1 last-active-dates and v2 productAccess) reports it
+    # under instead: an API that starts naming a product in a way no alias table knows yet.
+    activity_key_renames: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None:
@@ -100,6 +135,9 @@ class SimulatorConfig:
             raise ValueError("SimulatorConfig needs at least one org and one user")
         if self.lag_hours < 0:
             raise ValueError("SimulatorConfig.lag_hours must not be negative")
+        for name, allowed in VARIANTS.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"SimulatorConfig.{name} must be one of {', '.join(allowed)}")
 
 
 @dataclass(slots=True)

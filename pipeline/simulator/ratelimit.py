@@ -41,10 +41,18 @@ class Decision:
     remaining: int
     seconds_left: float
 
-    def headers(self, sim_now: datetime, *, retry_after: bool) -> dict[str, str]:
-        """Rate-limit headers; ``Retry-After`` only on a refusal and only when enabled."""
+    def headers(
+        self, sim_now: datetime, *, retry_after: bool, minute_precision: bool = False
+    ) -> dict[str, str]:
+        """Rate-limit headers; ``Retry-After`` only on a refusal and only when enabled.
+
+        ``minute_precision``: ``X-RateLimit-Reset`` truncated to the minute, as a client that parses the
+        documented "ISO 8601 date and time" to the minute would see it; it may then be at or before ``Date``.
+        """
         wait = max(1, math.ceil(self.seconds_left))
         reset = sim_now.replace(microsecond=0) + timedelta(seconds=wait)
+        if minute_precision:
+            reset = reset.replace(second=0)
         headers = {
             "X-RateLimit-Limit": str(self.limit),
             "X-RateLimit-Remaining": str(self.remaining),

@@ -10,6 +10,7 @@ simulator; links the real API sends to *other* Atlassian services keep their rea
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
@@ -17,7 +18,9 @@ from urllib.parse import quote
 
 from pipeline.simulator.model import (
     PRODUCT_NAMES,
+    ROLE_ADMIN,
     ROLE_USER,
+    V2_PRODUCT_KEYS,
     AuditEvent,
     Directory,
     EventAction,
@@ -49,9 +52,21 @@ def http_date(moment: datetime) -> str:
     return format_datetime(moment.replace(microsecond=0), usegmt=True)
 
 
-def ari(product_key: str, cloud_id: str) -> str:
-    """Product-instance ARI (same form as :meth:`Site.ari`, usable without the Site object)."""
-    return f"ari:cloud:{product_key}::site/{cloud_id}"
+def api_product_key(product_key: str, keys: str = "v1") -> str:
+    """How an endpoint names a product: the world's v1 key, or its v2 name when ``keys`` is ``"v2"``."""
+    return V2_PRODUCT_KEYS.get(product_key, product_key) if keys == "v2" else product_key
+
+
+def ari(product_key: str, cloud_id: str, keys: str = "v1", role: str | None = None) -> str:
+    """Product-instance ARI (same form as :meth:`Site.ari`, usable without the Site object).
+
+    With v2 keys a Jira admin role sits on the ``jira-admin`` resource, as in the role-assignment ids of a
+    public Atlassian ticket (ID-8887): ``ari:cloud:jira-admin::site/<cloudId>``.
+    """
+    name = api_product_key(product_key, keys)
+    if keys == "v2" and role == ROLE_ADMIN and name == "jira":
+        name = "jira-admin"
+    return f"ari:cloud:{name}::site/{cloud_id}"
 
 
 def _maybe(moment: datetime | None, fmt: Any = iso_seconds) -> str | None:
@@ -72,6 +87,17 @@ def org_model(org: Org, base: str) -> dict[str, Any]:
             "users": {"links": {"related": f"{self_url}/users"}},
         },
         "links": {"self": self_url},
+    }
+
+
+def domain_model(org: Org, base: str) -> dict[str, Any]:
+    """The org's verified email domain (``GET /v1/orgs/{orgId}/domains`` item)."""
+    domain_id = str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{org.id}/{org.domain}"))
+    return {
+        "id": domain_id,
+        "type": "domains",
+        "attributes": {"name": org.domain, "claim": {"type": "dns", "status": "VERIFIED"}},
+        "links": {"self": f"{base}/v1/orgs/{org.id}/domains/{domain_id}"},
     }
 
 
@@ -147,12 +173,22 @@ def v2_user_fields(user: User) -> dict[str, Any]:
     }
 
 
-def product_access_items(seats: list[SeatKey], visible: dict[SeatKey, datetime]) -> list[dict[str, Any]]:
-    """v2 ``productAccess``: every accessible instance; ``lastActiveTimestamp`` only once visibly active."""
+def product_access_items(
+    seats: list[SeatKey],
+    visible: dict[SeatKey, datetime],
+    keys: str = "v1",
+    used_only: bool = False,
+    renames: dict[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """v2 ``productAccess``: every accessible instance (or, ``used_only``, only those with visible use);
+    ``lastActiveTimestamp`` only once visibly active."""
     items = []
     for seat in seats:
-        product_key, cloud_id = seat
-        item = {"key": product_key, "id": ari(product_key, cloud_id)}
+        if used_only and seat not in visible:
+            continue
+        world_key, cloud_id = seat
+        product_key = (renames or {}).get(world_key, world_key)
+        item = {"key": api_product_key(product_key, keys), "id": ari(product_key, cloud_id, keys)}
         if seat in visible:
             item["lastActiveTimestamp"] = iso_seconds(visible[seat])
         items.append(item)
@@ -163,8 +199,12 @@ def group_ref(group: Group) -> dict[str, Any]:
     return {"id": group.id, "name": group.name, "description": group.description}
 
 
-def last_active_dates(user: User, visible: list[tuple[str, str, datetime]]) -> dict[str, Any]:
+def last_active_dates(
+    user: User, visible: list[tuple[str, str, datetime]], renames: dict[str, str] | None = None
+) -> dict[str, Any]:
     """``last-active-dates`` body: one entry per product instance with visible activity, else empty."""
+    renames = renames or {}
+    visible = [(renames.get(key, key), cloud_id, moment) for key, cloud_id, moment in visible]
     return {
         "data": {
             "product_access": [
@@ -186,9 +226,13 @@ def last_active_dates(user: User, visible: list[tuple[str, str, datetime]]) -> d
 # ---- groups and role assignments ----------------------------------------------------------------------
 
 
-def group_model(group: Group, user_count: int, resource_count: int, self_url: str) -> dict[str, Any]:
+def group_model(
+    group: Group, user_count: int, resource_count: int, self_url: str, counts: bool = True
+) -> dict[str, Any]:
+    """A group; ``counts`` only when the request asked for them (the ``expand`` array is "the only way to
+    request counts.resources or counts.users", v2 reference)."""
     editable = not group.is_external_synced
-    return {
+    model = {
         "id": group.id,
         "name": group.name,
         "description": group.description,
@@ -199,6 +243,9 @@ def group_model(group: Group, user_count: int, resource_count: int, self_url: st
         "counts": {"users": user_count, "resources": resource_count},
         "links": {"self": self_url},
     }
+    if not counts:
+        del model["counts"]
+    return model
 
 
 def role_assignments(grants: dict[str, dict[str, list[str]]]) -> list[dict[str, Any]]:
@@ -219,21 +266,21 @@ def role_assignments(grants: dict[str, dict[str, list[str]]]) -> list[dict[str, 
     return items
 
 
-def group_grants(group: Group) -> dict[str, dict[str, list[str]]]:
+def group_grants(group: Group, keys: str = "v1") -> dict[str, dict[str, list[str]]]:
     grants: dict[str, dict[str, list[str]]] = {}
     for product_key, cloud_id, role in group.grants:
-        grants.setdefault(ari(product_key, cloud_id), {})[role] = ["direct"]
+        grants.setdefault(ari(product_key, cloud_id, keys, role), {})[role] = ["direct"]
     return grants
 
 
-def user_grants(user: User, groups: list[Group]) -> dict[str, dict[str, list[str]]]:
+def user_grants(user: User, groups: list[Group], keys: str = "v1") -> dict[str, dict[str, list[str]]]:
     """A user's roles per resource: ``direct`` for access without a group, ``group_direct`` through one."""
     grants: dict[str, dict[str, list[str]]] = {}
     for product_key, cloud_id in sorted(user.direct_access):
-        grants.setdefault(ari(product_key, cloud_id), {})[ROLE_USER] = ["direct"]
+        grants.setdefault(ari(product_key, cloud_id, keys), {})[ROLE_USER] = ["direct"]
     for group in groups:
         for product_key, cloud_id, role in group.grants:
-            methods = grants.setdefault(ari(product_key, cloud_id), {}).setdefault(role, [])
+            methods = grants.setdefault(ari(product_key, cloud_id, keys, role), {}).setdefault(role, [])
             if "group_direct" not in methods:
                 methods.append("group_direct")
     return grants
@@ -242,14 +289,18 @@ def user_grants(user: User, groups: list[Group]) -> dict[str, dict[str, list[str
 # ---- workspaces ---------------------------------------------------------------------------------------
 
 
-def workspace_model(workspace: Workspace, usage: int, base: str, org_id: str) -> dict[str, Any]:
+def workspace_model(
+    workspace: Workspace, usage: int, base: str, org_id: str, keys: str = "v1"
+) -> dict[str, Any]:
+    workspace_id = ari(workspace.product_key, workspace.site.cloud_id, keys)
+    product = api_product_key(workspace.product_key, keys)
     return {
-        "id": workspace.id,
+        "id": workspace_id,
         "type": "workspaces",
         "attributes": {
             "name": workspace.site.name,
-            "typeKey": workspace.product_key,
-            "type": workspace.product_key,
+            "typeKey": product,
+            "type": product,
             "owner": None,
             "status": "online",
             "statusDetails": [],
@@ -266,7 +317,7 @@ def workspace_model(workspace: Workspace, usage: int, base: str, org_id: str) ->
             "realm": "us",
             "regions": ["us-east-1"],
         },
-        "links": {"self": f"{base}/v2/orgs/{org_id}/workspaces/{quote(workspace.id, safe='')}"},
+        "links": {"self": f"{base}/v2/orgs/{org_id}/workspaces/{quote(workspace_id, safe='')}"},
         "relationships": {},
     }
 

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.simulator import activity
 from pipeline.simulator.access import access_map
-from pipeline.simulator.model import Org, SeatKey, User
+from pipeline.simulator.model import CONTRACT_PRODUCT_KEYS, Org, SeatKey, User
 
 if TYPE_CHECKING:
     from pipeline.simulator.world import World
@@ -167,7 +167,8 @@ def _seat_truth(
         elif is_idle:
             reason = "never_used" if visible is None else "inactive"
     return {
-        "product_key": seat[0],
+        # the contract's product identity, whatever key the API variant speaks
+        "product_key": CONTRACT_PRODUCT_KEYS.get(seat[0], seat[0]),
         "site_id": seat[1],
         "has_access": has_access,
         "latent_last_active_at": iso(latent),

@@ -15,7 +15,7 @@ from pipeline.warehouse import connect
 from tests.conftest import DemoRun
 
 QUERIES = sorted((Path(__file__).resolve().parents[2] / "docs" / "queries").glob("*.sql"))
-PRODUCTS = ("confluence", "jira-service-desk", "jira-software")
+PRODUCTS = ("confluence", "jira", "jira-service-management")
 
 
 def test_the_summary_counts_users_and_products(demo_run: DemoRun, published: Path) -> None:

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from pipeline.atlassian import AdminApi, AdminClient, ApiStats, AuthenticationError
+from pipeline.atlassian.errors import AtlassianApiError
 from pipeline.config.secret import Secret
 
 from .fakes import KEY, ORG, SERVER_TIME, FakeApi, collect, http_date, reply
@@ -202,3 +203,24 @@ def test_works_in_process_through_asgi_transport() -> None:
             return await AdminApi(client).get_org(ORG)
 
     assert asyncio.run(scenario()) == {"id": ORG}
+
+
+def test_fan_out_records_an_odd_accounts_refusal_and_goes_on() -> None:
+    fake = FakeApi()
+    odd = reply(403, {"errors": [{"code": "ADMIN-403-1", "title": "Forbidden", "detail": "not managed"}]})
+    bad = reply(400, {"errors": [{"code": "ADMIN-400-4", "title": "Invalid resource"}]})
+    last_active_route(fake, {"u2": odd, "u5": bad})
+    results = asyncio.run(
+        fake.api(max_concurrency=3).map_last_active_dates(ORG, [f"u{i}" for i in range(10)])
+    )
+    assert results[2]["failure"]["status"] == 403 and results[2]["failure"]["code"] == "ADMIN-403-1"
+    assert results[5]["failure"]["status"] == 400
+    assert all("product_access" in r for i, r in enumerate(results) if i not in (2, 5))
+
+
+def test_fan_out_stops_when_most_accounts_are_refused_alike() -> None:
+    fake = FakeApi()
+    refused = reply(403, {"errors": [{"code": "ADMIN-403-3", "title": "Not allowed to manage the org"}]})
+    last_active_route(fake, {f"u{i}": refused for i in range(100)})
+    with pytest.raises(AtlassianApiError):
+        asyncio.run(fake.api(max_concurrency=3).map_last_active_dates(ORG, [f"u{i}" for i in range(100)]))

@@ -17,6 +17,7 @@ import pytest
 
 from pipeline.atlassian import AdminApi, ApiStats
 from pipeline.atlassian.pacing import FINE_MARGIN, Pacer, RateLimitHeaders, Ticket
+from pipeline.atlassian.retry import RetryPolicy
 
 from .fakes import ORG, FakeApi, FixedWindowLimiter
 
@@ -260,3 +261,17 @@ def test_fan_out_against_a_real_time_fixed_window_gets_no_429() -> None:
     assert limiter.served == 45 and all(result == {"product_access": []} for result in results)
     assert stats.by_bucket[BUCKET].calls == 45
     assert 1 < fake.max_in_flight <= 8
+
+
+def test_a_reset_truncated_to_the_minute_waits_for_the_next_minute_not_a_second() -> None:
+    raw = {
+        "Date": "Sat, 17 May 2031 09:00:17 GMT",
+        "X-RateLimit-Limit": "10",
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": "2031-05-17T09:00:00Z",  # the real reset (09:00:50) cut to the minute
+    }
+    info = RateLimitHeaders.parse(httpx.Headers(raw))
+    assert info is not None and info.seconds_left == 43  # until 09:01:00
+    same = RateLimitHeaders.parse(httpx.Headers({**raw, "X-RateLimit-Reset": "2031-05-17T09:00:17Z"}))
+    assert same is not None and same.seconds_left == 43
+    assert RetryPolicy(max_wait=120).rate_limited_wait(httpx.Headers(raw), attempt=1) >= 43

@@ -47,7 +47,17 @@ HOSTS = {
     BETA_SITE: "https://beta.atlassian.net",
 }
 
-JIRA, CONFLUENCE, JSM = "jira-software", "confluence", "jira-service-desk"
+# Products by their normalised key (what the marts publish). Raw rows speak as a real org does: v1
+# last-active-dates with the v1 enum keys, v2 productAccess, role assignments and workspaces with the v2
+# keys and ARIs (a Jira admin role on the `jira-admin` resource).
+JIRA, CONFLUENCE, JSM = "jira", "confluence", "jira-service-management"
+V1_KEYS = {JIRA: "jira-software", CONFLUENCE: "confluence", JSM: "jira-service-desk"}
+V2_KEYS = {JIRA: "jira", CONFLUENCE: "confluence", JSM: "jira-servicedesk"}
+
+
+def v2_ari(product: str, site: str, role: str | None = None) -> str:
+    name = "jira-admin" if product == JIRA and role == "atlassian/admin" else V2_KEYS[product]
+    return f"ari:cloud:{name}::site/{site}"
 
 
 def _ts(value: str) -> datetime:
@@ -576,9 +586,9 @@ def _collect(runs: list[Run]) -> _Rows:
                     {
                         "org_id": user.org_id,
                         "account_id": user.account_id,
-                        "product_key": product,
+                        "product_key": V2_KEYS[product],
                         "site_id": site,
-                        "resource_id": f"ari:cloud:{product}::site/{site}",
+                        "resource_id": v2_ari(product, site),
                         "snapshot_date": run.snapshot_date,
                     },
                 )
@@ -591,9 +601,9 @@ def _collect(runs: list[Run]) -> _Rows:
                 {
                     "org_id": org,
                     "account_id": account,
-                    "product_key": product,
+                    "product_key": V1_KEYS[product],
                     "site_id": site,
-                    "resource_id": f"ari:cloud:{product}::site/{site}",
+                    "resource_id": f"ari:cloud:{V1_KEYS[product]}::site/{site}",
                     "last_active_date": _ts(at).date(),
                     "last_active_at": _ts(at),
                     "observed_at": run.extracted_at,
@@ -641,8 +651,9 @@ def _collect(runs: list[Run]) -> _Rows:
                 {
                     "org_id": org,
                     "group_id": group_id,
-                    "resource_id": f"ari:cloud:{product}::site/{site}",
-                    "product_key": product,
+                    "resource_id": v2_ari(product, site, role),
+                    # as the loader does: the ARI's product segment
+                    "product_key": v2_ari(product, site, role).split(":")[2],
                     "site_id": site,
                     "role_id": role,
                 },
@@ -671,8 +682,8 @@ def _collect(runs: list[Run]) -> _Rows:
                 "org_id": org,
                 "workspace_id": workspace_id,
                 "name": name,
-                "type_key": product,
-                "product_key": product,
+                "type_key": V2_KEYS[product],
+                "product_key": V2_KEYS[product],
                 "site_id": site,
                 "host_url": HOSTS[site],
                 "status": "online",

@@ -27,6 +27,7 @@ from tests.dbt.raw_fixture import (
     EXPECTED_INVITATIONS,
     EXPECTED_LIFECYCLE,
     JIRA,
+    JSM,
     SITE,
     USERS,
     build_raw_warehouse,
@@ -209,7 +210,7 @@ def test_reclamation_plan_lists_groups_and_what_else_they_grant(built: Built) ->
     assert {row[:4] for row in rows} == not_protected
     by_account = {(row[0], row[1], row[2]): row[4:] for row in rows}
     assert by_account[(ACME, "acc-multi-product", JIRA)] == ("needs_review", "all-staff", "confluence")
-    assert by_account[(ACME, "acc-direct", "jira-service-desk")] == ("needs_review", None, None)
+    assert by_account[(ACME, "acc-direct", JSM)] == ("needs_review", None, None)
     assert by_account[(ACME, "acc-idle-jira", JIRA)] == ("cleanup_ready", "jira-users", None)
 
 

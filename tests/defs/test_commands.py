@@ -171,3 +171,15 @@ def test_ui_starts_and_loads_the_code_location() -> None:
         finally:
             _stop(process)
     pytest.fail("seatwatch ui exited three times before loading the code location")
+
+
+@pytest.mark.parametrize("org_id", ["../../v2/x", ".."])
+def test_run_refuses_a_path_as_org_id_before_any_request(
+    org_id: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ATLASSIAN_ORG_ID", org_id)
+    monkeypatch.setenv("ATLASSIAN_API_KEY", "k-1234")
+    monkeypatch.setenv("ATLASSIAN_API_BASE_URL", "http://127.0.0.1:9/admin")  # nothing listens there
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is not an org id" in err[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.simulator import serialize
 from pipeline.simulator.world import World
 
 pytestmark = pytest.mark.anyio
@@ -25,9 +26,9 @@ async def _all_groups(api, org_id: str, *, search: bool, **query) -> list[dict]:
 
 async def test_groups_list_and_search(api, world: World, org_id: str) -> None:
     org = world.orgs[org_id]
-    listed = await _all_groups(api, org_id, search=False, limit=3)
+    listed = await _all_groups(api, org_id, search=False, limit=3, expand="counts.users")
     assert {group["id"] for group in listed} == set(org.groups)
-    assert listed == await _all_groups(api, org_id, search=True, limit=3)
+    assert listed == await _all_groups(api, org_id, search=True, limit=3, expand=["counts.users"])
     for item in listed:
         group = org.groups[item["id"]]
         assert item["name"] == group.name and item["directoryId"] == group.directory_id
@@ -35,6 +36,15 @@ async def test_groups_list_and_search(api, world: World, org_id: str) -> None:
         assert item["counts"]["users"] == len(group.members & set(org.users))
     synced = [item for item in listed if item["externalSynced"]]
     assert synced and not synced[0]["managementAccess"]["modifiable"]
+
+
+async def test_group_counts_come_only_with_expand(api, org_id: str) -> None:
+    plain = await _all_groups(api, org_id, search=True, limit=50)
+    assert plain and all("counts" not in item for item in plain)
+    expanded = await _all_groups(
+        api, org_id, search=True, limit=50, expand=["counts.users", "counts.resources"]
+    )
+    assert all(set(item["counts"]) == {"users", "resources"} for item in expanded)
 
 
 async def test_group_filters(api, world: World, org_id: str) -> None:
@@ -46,9 +56,11 @@ async def test_group_filters(api, world: World, org_id: str) -> None:
     found = await _all_groups(api, org_id, search=True, groupNames=[named.name])
     assert [item["id"] for item in found] == [named.id]
     product, cloud, _ = next(grant for group in org.groups.values() for grant in group.grants)
-    ari = f"ari:cloud:{product}::site/{cloud}"
+    ari = serialize.ari(product, cloud, world.config.product_keys)
     granting = await _all_groups(api, org_id, search=False, resourceIds=ari)
-    expected = {g.id for g in org.groups.values() if any((p, c) == (product, cloud) for p, c, _ in g.grants)}
+    expected = {
+        g.id for g in org.groups.values() if ari in serialize.group_grants(g, world.config.product_keys)
+    }
     assert {item["id"] for item in granting} == expected
 
 
@@ -67,7 +79,11 @@ async def test_group_role_assignments_give_product_access(api, world: World, org
             for item in body["data"]
             for assignment in item["roleAssignments"]
         }
-        assert got == {(f"ari:cloud:{p}::site/{c}", p, role, ("direct",)) for p, c, role in group.grants}
+        expected = set()
+        for p, c, role in group.grants:
+            resource = serialize.ari(p, c, "v2", role)
+            expected.add((resource, resource.split(":")[2], role, ("direct",)))
+        assert got == expected
         assert body["links"]["next"] is None
     missing = await api.get(f"/v2/orgs/{org_id}/directories/-/groups/no-group/role-assignments")
     assert missing.status_code == 404 and missing.json()["errors"][0]["code"] == "ADMIN-UAM-404-3"
@@ -97,7 +113,9 @@ async def _all_workspaces(api, org_id: str, body: dict) -> list[dict]:
 async def test_workspaces_page_with_body_cursors(api, world: World, org_id: str) -> None:
     org = world.orgs[org_id]
     items = await _all_workspaces(api, org_id, {"limit": 2})
-    assert sorted(item["id"] for item in items) == sorted(ws.id for ws in org.workspaces)
+    assert sorted(item["id"] for item in items) == sorted(
+        serialize.ari(ws.product_key, ws.site.cloud_id, world.config.product_keys) for ws in org.workspaces
+    )
     first = (await api.post(f"/v2/orgs/{org_id}/workspaces", json={})).json()
     assert first["meta"]["pageSize"] == 20 and first["meta"]["startIndex"] == 0
     usage = world.seat_usage(org_id)
@@ -105,8 +123,12 @@ async def test_workspaces_page_with_body_cursors(api, world: World, org_id: str)
         first["data"], sorted(org.workspaces, key=lambda ws: (ws.site.name, ws.product_key)), strict=True
     ):
         attributes = item["attributes"]
-        assert item["id"] == workspace.id
-        assert attributes["type"] == attributes["typeKey"] == workspace.product_key
+        assert item["id"] == serialize.ari(workspace.product_key, workspace.site.cloud_id, "v2")
+        assert (
+            attributes["type"]
+            == attributes["typeKey"]
+            == serialize.api_product_key(workspace.product_key, "v2")
+        )
         assert attributes["hostUrl"] == workspace.site.host_url and attributes["status"] == "online"
         assert attributes["capacity"] == workspace.capacity and attributes["usage"] == usage[workspace.seat]
 

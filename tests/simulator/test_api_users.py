@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from pipeline.simulator import serialize
 from pipeline.simulator.world import World
 from tests.simulator.conftest import client_for, collect_v2_users
 
@@ -152,7 +153,7 @@ async def test_search_expand_product_access_groups_and_roles(api, world: World, 
         seats = world.product_access(org_id, user)
         visible = {(key, cloud): moment for key, cloud, moment in world.visible_last_active(org_id, user)}
         assert [(access["key"], access["id"]) for access in item["productAccess"]] == [
-            (key, f"ari:cloud:{key}::site/{cloud}") for key, cloud in seats
+            (serialize.api_product_key(key, "v2"), serialize.ari(key, cloud, "v2")) for key, cloud in seats
         ]
         for access, seat in zip(item["productAccess"], seats, strict=True):
             if seat in visible:
@@ -218,7 +219,7 @@ async def test_user_role_assignments_name_the_method(api, world: World, org_id: 
         for assignment in item["roleAssignments"]
     }
     for key, cloud in direct.direct_access:
-        assert "direct" in methods[(f"ari:cloud:{key}::site/{cloud}", "atlassian/user")]
+        assert "direct" in methods[(serialize.ari(key, cloud, "v2"), "atlassian/user")]
     grouped = next(
         user for user in org.users.values() if not user.direct_access and world.user_groups(org_id, user)
     )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeline.simulator.model import SimulatorConfig, User
+from pipeline.simulator.model import CONTRACT_PRODUCT_KEYS, SimulatorConfig, User
 from pipeline.simulator.truth import LATENT_STATUSES, LIFECYCLE_STATUSES, Policy, lifecycle_status
 from pipeline.simulator.world import World
 
@@ -195,7 +195,10 @@ def test_the_lag_is_a_pure_time_shift_so_it_never_makes_an_active_seat_idle() ->
         for org in lagged.orgs.values():
             for user in org.users.values():
                 access = set(lagged.product_access(org.id, user))
-                interrupted.update((user.account_id, seat) for seat in set(user.activity) - access)
+                interrupted.update(
+                    (user.account_id, (CONTRACT_PRODUCT_KEYS[seat[0]], seat[1]))
+                    for seat in set(user.activity) - access
+                )
     instant.advance(20)
     assert lagged.activity_complete_through == instant.activity_complete_through
     judged_late = {u["account_id"]: u for u in lagged.truth()["users"]}

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from pipeline.atlassian.doctor import load_aliases
 from pipeline.config.settings import Settings, load_settings
 from pipeline.extract.run import ExtractResult, run_extract
 from pipeline.simulator.app import create_app
@@ -63,9 +64,15 @@ def truth_last_active(world: World) -> dict[tuple[str, str, str, str], datetime]
 
 
 def raw_last_active(settings: Settings) -> dict[tuple[str, str, str, str], datetime]:
+    """Raw keeps the endpoint's product keys; compared with the truth through the alias seed, as dbt does."""
+    aliases = load_aliases()
     rows = query(
         settings,
-        """select org_id, account_id, product_key, site_id, max(last_active_at)
-           from raw.user_product_last_active group by all""",
+        """select org_id, account_id, product_key, site_id, last_active_at
+           from raw.user_product_last_active""",
     )
-    return {(org, account, product, site): at.astimezone(UTC) for org, account, product, site, at in rows}
+    latest: dict[tuple[str, str, str, str], datetime] = {}
+    for org, account, product, site, at in rows:
+        key = (org, account, aliases.get(product, product), site)
+        latest[key] = max(latest.get(key, at), at).astimezone(UTC)
+    return latest

@@ -107,3 +107,18 @@ def test_the_api_key_appears_in_no_log_no_table_and_no_file(
         for schema, table in tables:
             sql = f'select count(*) from "{schema}"."{table}" as t where cast(t as varchar) like ?'
             assert con.execute(sql, [f"%{world.api_key}%"]).fetchone() == (0,), table
+
+
+def test_a_scoped_key_ends_with_one_line_naming_the_fix_and_the_missing_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = make_world(30, scoped_key=True)
+    with start_in_thread(world) as simulator:
+        monkeypatch.setenv("ATLASSIAN_API_BASE_URL", simulator.base_url)
+        monkeypatch.setenv("ATLASSIAN_ORG_ID", next(iter(world.orgs)))
+        monkeypatch.setenv("ATLASSIAN_API_KEY", world.api_key)
+        monkeypatch.setenv("SEATWATCH_DATA_DIR", str(tmp_path / "data"))
+        code = main(["extract", "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1, err
+    assert "without scopes" in err[0] and "audit events" in err[0] and world.api_key not in err[0]

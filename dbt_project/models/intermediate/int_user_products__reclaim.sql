@@ -18,6 +18,10 @@ product_policies as (
     select * from {{ ref('product_policies') }}
 ),
 
+product_trust as (
+    select * from {{ ref('int_products__trust') }}
+),
+
 seats as (
     select
         coalesce(access.org_id, product_activity.org_id) as org_id,
@@ -58,6 +62,8 @@ joined as (
         coalesce(product_policies.inactive_after_days, {{ var('inactive_after_days') }})
             as inactive_after_days,
         product_policies.monthly_seat_price,
+        -- fail safe: a product missing from the trust model is not trusted
+        coalesce(product_trust.is_trusted, false) as is_product_trusted,
         {{ days_since('seats.last_active_date', 'users.as_of_date') }} as days_since_last_active
     from seats
     inner join users
@@ -66,6 +72,10 @@ joined as (
             and seats.account_id = users.account_id
     left join product_policies
         on seats.product_key = product_policies.product_key
+    left join product_trust
+        on
+            seats.org_id = product_trust.org_id
+            and seats.product_key = product_trust.product_key
 ),
 
 measured as (
@@ -122,6 +132,8 @@ final as (
             -- removing the user from the group would take away more than this seat, or there is no
             -- group to remove them from: a person decides
             when is_direct_access or has_other_products_in_granting_groups then 'needs_review'
+            -- the product's activity could not be proven complete (int_products__trust): never cleanup
+            when not is_product_trusted then 'needs_review'
             else 'cleanup_ready'
         end as reclaim_lane
     from reasoned

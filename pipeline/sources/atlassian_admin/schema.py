@@ -142,6 +142,17 @@ AUDIT_EVENT_COLUMNS = _columns(
     container="json",
 )
 
+READ_FAILURE_COLUMNS = _columns(
+    ("org_id", "snapshot_date", "account_id", "endpoint"),
+    org_id="text",
+    snapshot_date="date",
+    account_id="text",
+    endpoint="text",
+    status="bigint",
+    code="text",
+    reason="text",
+)
+
 EXTRACT_RUN_COLUMNS = _columns(
     ("run_id", "org_id"),
     run_id="text",
@@ -191,6 +202,9 @@ RAW_TABLES: dict[str, RawTable] = {
     "workspaces": RawTable(("org_id", "workspace_id"), "replace", WORKSPACE_COLUMNS),
     "event_actions": RawTable(("org_id", "action"), "merge", EVENT_ACTION_COLUMNS),
     "audit_events": RawTable(("org_id", "event_id"), "merge", AUDIT_EVENT_COLUMNS),
+    "user_read_failures": RawTable(
+        ("org_id", "snapshot_date", "account_id", "endpoint"), "merge", READ_FAILURE_COLUMNS
+    ),
     "extract_runs": RawTable(("run_id", "org_id"), "merge", EXTRACT_RUN_COLUMNS),
 }
 

@@ -27,6 +27,7 @@ USERS_PAGE_SIZE = 100
 # Statuses of v2 search errors that mean "this expand or endpoint is not available here".
 _UNSUPPORTED_STATUSES = {400, 404, 405, 501}
 _SNAPSHOT_HINTS = dlt.mark.make_hints(**schema.hints("user_snapshots"))
+_READ_FAILURE_HINTS = dlt.mark.make_hints(**schema.hints("user_read_failures"))
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,12 @@ def _pages(session: OrgSession, run: RunInfo) -> tuple[Iterator[Any], bool]:
             "org %s: users search refused the productAccess expand; using per-user calls", session.org_id
         )
         return _search(session, ["groups", "platformRoles"]), False
-    return (page for pages_ in ([first] if first else [], pages) for page in pages_), True
+    # A 200 is not enough: an API that ignores the expand sends users without productAccess at all, and
+    # reading that as "no access, no activity" would make everyone idle. Go per user instead.
+    bulk = first is None or not first.items or any("productAccess" in item for item in first.items)
+    if not bulk:
+        log.warning("org %s: users search sent no productAccess; using per-user calls", session.org_id)
+    return (page for pages_ in ([first] if first else [], pages) for page in pages_), bulk
 
 
 def user_pages(sessions: Sequence[OrgSession], run: RunInfo, progress: ProgressFn, tally: RunTally) -> Any:
@@ -112,6 +118,15 @@ def user_product_last_active(progress: ProgressFn, tally: RunTally) -> Any:
             for account_id, products in zip(account_ids, access, strict=True)
             for row in mappers.last_active_rows_from_product_access(account_id, products, page.context)
         ]
+        if not page.bulk:
+            failures = [
+                {"org_id": page.org_id, "snapshot_date": page.context.snapshot_date, "account_id": account_id,
+                 "endpoint": "last-active-dates", **answer["failure"]}
+                for account_id, answer in zip(account_ids, answers, strict=True)
+                if answer and "failure" in answer
+            ]  # fmt: skip
+            if failures:  # one row per refused account, saying why: its activity is unknown, not absent
+                yield dlt.mark.with_hints(failures, _READ_FAILURE_HINTS, create_table_variant=True)
         org = tally[page.org_id]
         org.last_active += len(rows)
         if not page.bulk:

@@ -1,5 +1,6 @@
 {% set key_columns = ['org_id', 'group_id', 'product_key', 'site_id', 'role_id'] %}
 {% set columns = raw_column_names(source('raw', 'group_product_grants')) %}
+{% set resource_id = column_or_null(columns, 'resource_id', 'varchar') %}
 
 -- One row per role a group holds on a product instance.
 with
@@ -13,13 +14,29 @@ renamed as (
         ---------- ids
         cast(org_id as varchar) as org_id,
         cast(group_id as varchar) as group_id,
-        cast(product_key as varchar) as product_key,
-        cast(site_id as varchar) as site_id,
+        -- role assignments name the instance by ARI only (`ari:cloud:jira-admin::site/…` included)
+        {{ api_product_key('cast(product_key as varchar)', resource_id) }}
+            as api_product_key,
+        {{ site_from_resource('cast(site_id as varchar)', resource_id) }}
+            as site_id,
         cast(role_id as varchar) as role_id,
         {{ column_or_null(columns, 'resource_id', 'varchar') }} as resource_id
 
     from source
     {{ latest_load_only(key_columns) }}
+),
+
+product_aliases as (
+    select * from {{ ref('product_aliases') }}
+),
+
+normalised as (
+    select
+        renamed.*,
+        {{ normalised_product_columns('renamed') }}
+    from renamed
+    left join product_aliases
+        on renamed.api_product_key = product_aliases.alias
 )
 
-select * from renamed
+select * from normalised

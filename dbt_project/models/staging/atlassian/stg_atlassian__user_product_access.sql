@@ -1,5 +1,6 @@
 {% set key_columns = ['org_id', 'snapshot_date', 'account_id', 'product_key', 'site_id'] %}
 {% set columns = raw_column_names(source('raw', 'user_product_access')) %}
+{% set resource_id = column_or_null(columns, 'resource_id', 'varchar') %}
 
 -- Product instances a user can reach, per snapshot day (v2 search `productAccess`, bulk strategy only;
 -- with the per-user strategy this table stays empty and access comes from group grants alone).
@@ -14,8 +15,10 @@ renamed as (
         ---------- ids
         cast(org_id as varchar) as org_id,
         cast(account_id as varchar) as account_id,
-        cast(product_key as varchar) as product_key,
-        cast(site_id as varchar) as site_id,
+        {{ api_product_key('cast(product_key as varchar)', resource_id) }}
+            as api_product_key,
+        {{ site_from_resource('cast(site_id as varchar)', resource_id) }}
+            as site_id,
         {{ column_or_null(columns, 'resource_id', 'varchar') }} as resource_id,
 
         ---------- dates
@@ -23,6 +26,19 @@ renamed as (
 
     from source
     {{ latest_load_only(key_columns) }}
+),
+
+product_aliases as (
+    select * from {{ ref('product_aliases') }}
+),
+
+normalised as (
+    select
+        renamed.*,
+        {{ normalised_product_columns('renamed') }}
+    from renamed
+    left join product_aliases
+        on renamed.api_product_key = product_aliases.alias
 )
 
-select * from renamed
+select * from normalised

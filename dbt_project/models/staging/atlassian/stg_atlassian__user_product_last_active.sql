@@ -1,5 +1,6 @@
 {% set key_columns = ['org_id', 'account_id', 'product_key', 'site_id', 'last_active_date'] %}
 {% set columns = raw_column_names(source('raw', 'user_product_last_active')) %}
+{% set resource_id = column_or_null(columns, 'resource_id', 'varchar') %}
 
 -- Every distinct last-active observation (one per user, product instance and date), never only the latest:
 -- "product activity ever observed" must see activity that a later response no longer shows.
@@ -14,8 +15,11 @@ renamed as (
         ---------- ids
         cast(org_id as varchar) as org_id,
         cast(account_id as varchar) as account_id,
-        cast(product_key as varchar) as product_key,
-        cast(site_id as varchar) as site_id,
+        -- the key as the API said it (v1 enum keys here); product_key below is the normalised identity
+        {{ api_product_key('cast(product_key as varchar)', resource_id) }}
+            as api_product_key,
+        {{ site_from_resource('cast(site_id as varchar)', resource_id) }}
+            as site_id,
         {{ column_or_null(columns, 'resource_id', 'varchar') }} as resource_id,
 
         ---------- dates and timestamps
@@ -28,6 +32,19 @@ renamed as (
     from source
     where last_active_date is not null
     {{ latest_load_only(key_columns) }}
+),
+
+product_aliases as (
+    select * from {{ ref('product_aliases') }}
+),
+
+normalised as (
+    select
+        renamed.*,
+        {{ normalised_product_columns('renamed') }}
+    from renamed
+    left join product_aliases
+        on renamed.api_product_key = product_aliases.alias
 )
 
-select * from renamed
+select * from normalised

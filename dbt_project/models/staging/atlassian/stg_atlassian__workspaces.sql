@@ -1,5 +1,6 @@
 {% set key_columns = ['org_id', 'workspace_id'] %}
 {% set columns = raw_column_names(source('raw', 'workspaces')) %}
+{% set resource_id = 'cast(workspace_id as varchar)' %}
 
 -- Product instances (Jira, Confluence, ... on a site): the site URL and the licensed seat capacity.
 with
@@ -13,8 +14,10 @@ renamed as (
         ---------- ids
         cast(org_id as varchar) as org_id,
         cast(workspace_id as varchar) as workspace_id,
-        {{ column_or_null(columns, 'product_key', 'varchar') }} as product_key,
-        {{ column_or_null(columns, 'site_id', 'varchar') }} as site_id,
+        {{ api_product_key(column_or_null(columns, 'product_key', 'varchar'), resource_id) }}
+            as api_product_key,
+        {{ site_from_resource(column_or_null(columns, 'site_id', 'varchar'), resource_id) }}
+            as site_id,
 
         ---------- text
         {{ column_or_null(columns, 'name', 'varchar') }} as workspace_name,
@@ -38,6 +41,19 @@ renamed as (
 
     from source
     {{ latest_load_only(key_columns) }}
+),
+
+product_aliases as (
+    select * from {{ ref('product_aliases') }}
+),
+
+normalised as (
+    select
+        renamed.*,
+        {{ normalised_product_columns('renamed') }}
+    from renamed
+    left join product_aliases
+        on renamed.api_product_key = product_aliases.alias
 )
 
-select * from renamed
+select * from normalised

@@ -1,0 +1,208 @@
+-- One row per (org, product): may the plan recommend removing seats of this product without a person
+-- looking first? Seatwatch never recommends reclaiming a seat it cannot prove idle, and three things
+-- make "idle" unprovable (README, "Fail safe"):
+--   * an API product key the alias seed does not know: the org's activity may sit under a name that joins
+--     to nothing, so every product of the org is suspect;
+--   * activity the as-of run observed on seats no grant or productAccess entry gives access to, beyond a
+--     small tolerance: the endpoints disagree on the product's identity;
+--   * the bulk strategy's productAccess empty for everyone on the as-of day while the warehouse holds
+--     recent activity: the expand silently stopped working.
+-- An untrusted product keeps its candidates, but none of them is cleanup_ready (int_user_products__reclaim),
+-- and the blocking test on this model fails the run with the reason.
+with
+
+as_of as (
+    select * from {{ ref('int_orgs__as_of') }}
+),
+
+extract_runs as (
+    select * from {{ ref('stg_atlassian__extract_runs') }}
+),
+
+observations as (
+    select * from {{ ref('stg_atlassian__user_product_last_active') }}
+),
+
+listed_access as (
+    select * from {{ ref('stg_atlassian__user_product_access') }}
+),
+
+grants as (
+    select * from {{ ref('stg_atlassian__group_product_grants') }}
+),
+
+workspaces as (
+    select * from {{ ref('stg_atlassian__workspaces') }}
+),
+
+access as (
+    select * from {{ ref('int_user_products__access') }}
+),
+
+activity as (
+    select * from {{ ref('int_user_products__activity') }}
+),
+
+products as (
+    select
+        org_id,
+        product_key
+    from access
+    union
+    select
+        org_id,
+        product_key
+    from activity
+    union
+    select
+        org_id,
+        product_key
+    from workspaces
+    where product_key is not null
+),
+
+api_keys as (
+    select
+        org_id,
+        api_product_key,
+        is_known_product
+    from observations
+    union
+    select
+        org_id,
+        api_product_key,
+        is_known_product
+    from listed_access
+    union
+    select
+        org_id,
+        api_product_key,
+        is_known_product
+    from grants
+    union
+    select
+        org_id,
+        api_product_key,
+        is_known_product
+    from workspaces
+),
+
+unknown_keys as (
+    select
+        org_id,
+        string_agg(distinct api_product_key, ', ' order by api_product_key) as unknown_product_keys
+    from api_keys
+    where not is_known_product and api_product_key is not null
+    group by org_id
+),
+
+-- Seats whose activity the as-of run itself observed: the API shows them now, so access should exist now.
+observed_seats as (
+    select distinct
+        observations.org_id,
+        observations.account_id,
+        observations.product_key,
+        observations.site_id
+    from observations
+    inner join as_of
+        on
+            observations.org_id = as_of.org_id
+            and observations.observed_at = as_of.extracted_at
+),
+
+matching as (
+    select
+        observed_seats.org_id,
+        observed_seats.product_key,
+        count(*) as observed_seats,
+        count(*) filter (where access.account_id is null) as unmatched_seats
+    from observed_seats
+    left join access
+        on
+            observed_seats.org_id = access.org_id
+            and observed_seats.account_id = access.account_id
+            and observed_seats.product_key = access.product_key
+            and observed_seats.site_id = access.site_id
+    group by observed_seats.org_id, observed_seats.product_key
+),
+
+-- The as-of run used the bulk strategy, listed no productAccess entry for anyone, yet the warehouse holds
+-- activity from the last 30 days.
+bulk_listing as (
+    select
+        as_of.org_id,
+        coalesce(extract_runs.last_active_strategy, '') = 'bulk'
+        and not exists (
+            select 1
+            from listed_access
+            where listed_access.org_id = as_of.org_id and listed_access.snapshot_date = as_of.snapshot_date
+        )
+        and exists (
+            select 1
+            from observations
+            where
+                observations.org_id = as_of.org_id
+                and observations.last_active_date >= as_of.as_of_date - interval 30 day
+        ) as is_bulk_listing_empty
+    from as_of
+    left join extract_runs
+        on as_of.org_id = extract_runs.org_id and as_of.run_id = extract_runs.run_id
+),
+
+final as (
+    select
+        products.org_id,
+        products.product_key,
+        coalesce(matching.observed_seats, 0) as observed_seats,
+        coalesce(matching.unmatched_seats, 0) as unmatched_seats,
+        unknown_keys.unknown_product_keys,
+        coalesce(bulk_listing.is_bulk_listing_empty, false) as is_bulk_listing_empty,
+        coalesce(matching.unmatched_seats, 0) > {{ var('unmatched_activity_min_seats') }}
+        and coalesce(matching.unmatched_seats, 0)
+        > {{ var('unmatched_activity_tolerance') }} * coalesce(matching.observed_seats, 0)
+            as is_activity_unmatched
+    from products
+    left join matching
+        on products.org_id = matching.org_id and products.product_key = matching.product_key
+    left join unknown_keys
+        on products.org_id = unknown_keys.org_id
+    left join bulk_listing
+        on products.org_id = bulk_listing.org_id
+),
+
+judged as (
+    select
+        *,
+        concat_ws(
+            '; ',
+            case
+                when unknown_product_keys is not null
+                    then
+                        'unknown product key(s) ' || unknown_product_keys
+                        || ': add them to product_aliases.csv'
+            end,
+            case
+                when is_activity_unmatched
+                    then
+                        unmatched_seats || ' of ' || observed_seats
+                        || ' seats with activity have no matching access'
+            end,
+            case
+                when is_bulk_listing_empty
+                    then 'productAccess was empty for every user while last-active dates show use'
+            end
+        ) as untrusted_reason
+    from final
+)
+
+select
+    org_id,
+    product_key,
+    observed_seats,
+    unmatched_seats,
+    unknown_product_keys,
+    is_bulk_listing_empty,
+    is_activity_unmatched,
+    untrusted_reason = '' as is_trusted,
+    nullif(untrusted_reason, '') as untrusted_reason
+from judged

@@ -1,0 +1,46 @@
+"""``seatwatch doctor``: the first command a new admin runs against a real org (read-only, under a minute)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from pipeline.config.settings import load_settings
+from pipeline.extract.demo import api_settings
+
+EXAMPLES = """examples:
+  ATLASSIAN_ORG_ID=... ATLASSIAN_API_KEY=... seatwatch doctor
+  seatwatch doctor --json | jq '.orgs[].checks[] | select(.status != "ok")'
+  seatwatch doctor                       # the embedded demo org (no credentials set)
+
+Exit codes: 0 ready, 1 problems found, 2 configuration.
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "doctor",
+        help="check that the org and the API key are ready for Seatwatch (read-only, under a minute)",
+        description=(
+            "Read-only checks against the Admin API: the key, the org, directories and users, bulk "
+            "productAccess and its agreement with per-user last-active dates, the audit log (scoped keys), "
+            "rate-limit headers and their precision, and how the product keys seen map to products."
+        ),
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--json", action="store_true", help="the checks as JSON on stdout")
+    parser.set_defaults(handler=_handle)
+
+
+def _handle(args: argparse.Namespace) -> int:
+    settings = load_settings()  # a bad configuration ends here with exit code 2, before any request
+    from pipeline.atlassian.doctor import diagnose, format_reports, to_json
+
+    with api_settings(settings, quiet=args.json) as resolved:
+        reports = diagnose(resolved)
+    if args.json:
+        print(json.dumps(to_json(reports), indent=2))
+    else:
+        print(format_reports(reports))
+    return 0 if all(report.ready for report in reports) else 1
