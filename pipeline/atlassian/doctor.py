@@ -24,9 +24,10 @@ import httpx
 from pipeline.atlassian import AdminApi, AdminClient
 from pipeline.atlassian.errors import AtlassianApiError, AuthenticationError, OrgNotFoundError, ScopedKeyError
 from pipeline.atlassian.pacing import RateLimitHeaders, server_date
+from pipeline.config.paths import DBT_PROJECT_DIR
 from pipeline.config.settings import OrgCredentials, Settings
 
-ALIASES_CSV = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "product_aliases.csv"
+ALIASES_CSV = DBT_PROJECT_DIR / "seeds" / "product_aliases.csv"
 SAMPLE_USERS = 10
 OK, WARN, FAIL = "ok", "warn", "fail"
 

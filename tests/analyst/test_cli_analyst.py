@@ -35,9 +35,9 @@ def test_the_summary_counts_users_and_products(demo_run: DemoRun, published: Pat
 
 
 def test_the_summary_per_product_equals_the_usage_mart_for_the_as_of_day(
-    demo_run: tuple[Path, dict], published: Path
+    demo_run: DemoRun, published: Path
 ) -> None:
-    _, summary = demo_run
+    summary = build_summary(published).to_dict()
     with connect(published, read_only=True) as con:
         rows = con.execute(
             """

@@ -488,6 +488,15 @@ TABLES: dict[str, dict[str, str]] = {
         "context": "json",
         "container": "json",
     },
+    "user_read_failures": {
+        "org_id": "varchar",
+        "snapshot_date": "date",
+        "account_id": "varchar",
+        "endpoint": "varchar",
+        "status": "bigint",
+        "code": "varchar",
+        "reason": "varchar",
+    },
     "extract_runs": {
         "run_id": "varchar",
         "org_id": "varchar",
@@ -520,6 +529,7 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "workspaces": ("org_id", "workspace_id"),
     "event_actions": ("org_id", "action"),
     "audit_events": ("org_id", "event_id"),
+    "user_read_failures": ("org_id", "snapshot_date", "account_id", "endpoint"),
     "extract_runs": ("run_id", "org_id"),
 }
 # Replace tables hold only the latest load; merge tables accumulate.
