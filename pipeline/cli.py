@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
 
 from pipeline.errors import SeatwatchError
+from pipeline.failures import unexpected_error_line
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,13 +48,21 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    verbose = getattr(args, "verbose", False)
     try:
         return int(args.handler(args) or 0)
     except SeatwatchError as error:
+        if verbose:
+            traceback.print_exc()
         print(f"seatwatch: error: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception as error:  # a bug or a case without its own message: still one line, no traceback
+        if verbose:
+            traceback.print_exc()
+        print(f"seatwatch: error: {unexpected_error_line(error)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import dlt
 from dlt.common.pipeline import LoadInfo
 
 from pipeline.atlassian.client import ApiStats
-from pipeline.errors import SeatwatchError
+from pipeline.failures import user_error
 from pipeline.offline import apply_offline_defaults
 from pipeline.settings import Settings
 from pipeline.sources.atlassian_admin import (
@@ -28,7 +28,7 @@ from pipeline.sources.atlassian_admin import (
     RunInfo,
     atlassian_admin,
 )
-from pipeline.warehouse import ensure_warehouse
+from pipeline.warehouse import check_unlocked, ensure_warehouse
 
 PIPELINE_NAME = "seatwatch"
 DATASET_NAME = "raw"
@@ -80,18 +80,9 @@ def open_sessions(
 
 
 def unwrap_error(error: BaseException) -> BaseException:
-    """dlt wraps exceptions raised inside resources; find ours so the CLI can print its one line."""
-    seen: set[int] = set()
-    pending: list[BaseException | None] = [error]
-    while pending:
-        current = pending.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, SeatwatchError):
-            return current
-        pending += [getattr(current, "exception", None), current.__cause__, current.__context__]
-    return error
+    """dlt wraps exceptions raised inside resources; find ours (or DuckDB's lock error, as ours) so the CLI
+    can print its one line."""
+    return user_error(error) or error
 
 
 def run_extract(
@@ -112,6 +103,7 @@ def run_extract(
     )
     with open_sessions(settings, client_options=client_options) as sessions:
         ensure_warehouse(settings.warehouse_path)
+        check_unlocked(settings.warehouse_path)
         pipeline = make_pipeline(settings)
         # A package left by a crashed run would otherwise be loaded first, or block new data.
         pipeline.abort_packages()

@@ -9,8 +9,11 @@ import json
 import sys
 
 from pipeline.demo import api_settings
+from pipeline.failures import checks_failed_error, run_failed_error, step_failures
 from pipeline.offline import apply_offline_defaults
+from pipeline.preflight import check_api, check_data_dir
 from pipeline.progress import StderrProgress, reporting_to
+from pipeline.run_tags import cli_run_tags
 from pipeline.settings import load_settings
 
 EXAMPLES = """examples:
@@ -41,18 +44,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _handle(args: argparse.Namespace) -> int:
     settings = load_settings()  # bad configuration ends here with exit code 2, before anything runs
+    check_data_dir(settings.data_dir)
+    if not settings.is_demo:
+        check_api(settings)  # a wrong key or org id: one line in a second, before Dagster starts
     apply_offline_defaults()
     # Imported here: loading the definitions takes seconds and `seatwatch --help` should not.
     from pipeline.defs.home import project_instance
     from pipeline.defs.resources import api_override
-    from pipeline.defs.runner import failed_checks, run_daily_job, step_failures
+    from pipeline.defs.runner import failed_checks, run_daily_job
     from pipeline.summary import build_summary, format_summary
 
     # dagster-dbt echoes dbt's log to stdout and Dagster logs every event: with --verbose both go to
     # stderr; otherwise a person sees one progress line per step (stdout keeps the summary for scripts).
     quiet = args.quiet or args.json
     dbt_echo = sys.stderr if args.verbose else io.StringIO()
-    log_level = "INFO" if args.verbose else "CRITICAL"  # failed steps are listed below either way
+    log_level = "INFO" if args.verbose else "CRITICAL"  # the failure is reported below either way
     progress = StderrProgress(enabled=not quiet and not args.verbose)
     try:
         with (
@@ -62,14 +68,17 @@ def _handle(args: argparse.Namespace) -> int:
             reporting_to(progress),
             contextlib.redirect_stdout(dbt_echo),
         ):
-            result = run_daily_job(instance, settings.warehouse_path, log_level=log_level)
+            result = run_daily_job(
+                instance, settings.warehouse_path, log_level=log_level, tags=cli_run_tags(settings.data_dir)
+            )
     finally:
         progress.close()
     if not result.success:
-        print(f"seatwatch: run {result.run_id} failed:", file=sys.stderr)
-        for failure in step_failures(result):
-            print(f"  {failure}", file=sys.stderr)
-        return 1
+        failures = step_failures(result.all_events)
+        if args.verbose:
+            for failure in failures:
+                print(f"step {failure.step} failed:\n{failure.traceback}", file=sys.stderr)
+        raise run_failed_error(result.run_id, failures)
     checks = failed_checks(result)
     summary = build_summary(settings.published_path)
     if args.json:
@@ -80,9 +89,9 @@ def _handle(args: argparse.Namespace) -> int:
         print(format_summary(summary))
         print(f"\nDagster run {result.run_id}; `seatwatch ui` shows it with its checks and lineage.")
     if checks:
-        print(f"seatwatch: run {result.run_id} finished but {len(checks)} check(s) failed:", file=sys.stderr)
-        for check in checks:
-            details = {key: value.value for key, value in check.metadata.items()}
-            print(f"  {check.asset_check_key.to_user_string()}: {details}", file=sys.stderr)
-        return 1
+        if args.verbose:
+            for check in checks:
+                details = {key: value.value for key, value in check.metadata.items()}
+                print(f"  {check.asset_check_key.to_user_string()}: {details}", file=sys.stderr)
+        raise checks_failed_error([check.asset_check_key.name for check in checks])
     return 0

@@ -41,7 +41,7 @@ from pipeline.extract import (
 from pipeline.progress import terminal_reporter
 from pipeline.settings import Settings
 from pipeline.sources.atlassian_admin import EventsWindow, ProgressFn, RunInfo, atlassian_admin
-from pipeline.warehouse import ensure_warehouse
+from pipeline.warehouse import check_unlocked, ensure_warehouse
 
 EVENTS_RESOURCE = "audit_events"
 USERS_KEY = dlt_asset_key("users")
@@ -98,6 +98,7 @@ def _load(
     )
     with open_sessions(settings) as sessions:
         ensure_warehouse(settings.warehouse_path)
+        check_unlocked(settings.warehouse_path)
         source = atlassian_admin(sessions, run, _log_progress(context.log)).with_resources(*resources)
         pipeline = make_pipeline(settings)
         try:

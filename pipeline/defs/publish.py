@@ -7,9 +7,11 @@ candidates, reclaimable cost), read back from the fresh copy so the UI shows exa
 from collections.abc import Sequence
 
 import dagster as dg
+import duckdb
 
 from pipeline.defs.layout import DUCKDB_POOL
 from pipeline.defs.translator import PUBLISHED_GROUP
+from pipeline.failures import lock_error_in
 from pipeline.settings import load_settings
 from pipeline.summary import RunSummary, build_summary
 from pipeline.warehouse import connect, publish
@@ -53,7 +55,10 @@ def build_published_copy(marts: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
     )
     def published_copy(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         settings = load_settings()
-        target = publish(settings.warehouse_path, settings.published_path)
+        try:
+            target = publish(settings.warehouse_path, settings.published_path)
+        except duckdb.IOException as error:
+            raise (lock_error_in(str(error)) or error) from None
         summary = build_summary(target)
         with connect(target, read_only=True) as con:
             api_stats = con.execute(_RUN_STATS_SQL, {"run_id": context.run_id}).fetchone()

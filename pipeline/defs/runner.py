@@ -64,30 +64,21 @@ def partition_tags(first: str, last: str) -> Mapping[str, str]:
 
 
 def run_daily_job(
-    instance: dg.DagsterInstance, warehouse: Path, *, log_level: str = "INFO"
+    instance: dg.DagsterInstance,
+    warehouse: Path,
+    *,
+    log_level: str = "INFO",
+    tags: Mapping[str, str] | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Execute the daily job in this process (inside :func:`api_override` to reuse a started demo org)."""
     first, last = event_days_to_load(instance, warehouse)
     return defs.resolve_job_def(DAILY_JOB_NAME).execute_in_process(
         instance=instance,
         partition_key=last if first == last else None,
-        tags=partition_tags(first, last),
+        tags={**partition_tags(first, last), **(tags or {})},
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         raise_on_error=False,
     )
-
-
-def step_failures(result: dg.ExecuteInProcessResult) -> list[str]:
-    """One line per failed step: its innermost cause (our one-line error), not Dagster's wrapper."""
-    lines = []
-    for event in result.all_events:
-        if not event.is_step_failure or event.step_failure_data.error is None:
-            continue
-        error = event.step_failure_data.error
-        while error.cause is not None:
-            error = error.cause
-        lines.append(f"{event.step_key}: {error.message.strip().splitlines()[0]}")
-    return lines
 
 
 def failed_checks(result: dg.ExecuteInProcessResult) -> list[dg.AssetCheckEvaluation]:

@@ -19,6 +19,7 @@ from pipeline.defs.translator import SeatwatchDbtTranslator
 from pipeline.offline import apply_offline_defaults
 from pipeline.progress import terminal_reporter
 from pipeline.settings import load_settings
+from pipeline.warehouse import check_unlocked
 
 dbt_project = seatwatch_dbt_project()
 # One folder for every run's artefacts instead of dagster-dbt's new folder per invocation: dbt steps never
@@ -43,6 +44,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
     # path from it. Safe: a run process executes one run.
     os.environ["SEATWATCH_WAREHOUSE_PATH"] = str(settings.warehouse_path)
     apply_offline_defaults()  # DO_NOT_TRACK and friends, unless the user chose otherwise
+    check_unlocked(settings.warehouse_path)  # dbt would report a lock only deep in its log
     invocation = dbt.cli(BUILD_ARGS, context=context, target_path=RUN_TARGET_PATH)
     report = terminal_reporter()
     if report is None:

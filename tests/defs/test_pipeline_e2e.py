@@ -12,8 +12,9 @@ import pytest
 from pipeline.definitions import defs
 from pipeline.defs.ingest import AUDIT_EVENTS_KEY
 from pipeline.defs.partitions import audit_event_days
-from pipeline.defs.runner import RANGE_END_TAG, RANGE_START_TAG, failed_checks, run_daily_job, step_failures
+from pipeline.defs.runner import RANGE_END_TAG, RANGE_START_TAG, failed_checks, run_daily_job
 from pipeline.defs.schedules import DAILY_JOB_NAME
+from pipeline.failures import step_failures
 from pipeline.settings import Settings, load_settings
 from pipeline.simulator.model import SimulatorConfig
 from pipeline.simulator.server import start_in_thread
@@ -37,7 +38,7 @@ FRESHNESS = "dlt_atlassian_admin_extract_runs:activity_is_fresh"
 
 
 def _assert_ok(result: dg.ExecuteInProcessResult, *, stale: bool = False) -> None:
-    assert result.success, step_failures(result)
+    assert result.success, step_failures(result.all_events)
     failed = [check.asset_check_key.to_user_string() for check in failed_checks(result)]
     assert failed == ([FRESHNESS] if stale else [])
 
