@@ -8,6 +8,7 @@ them together and turns :class:`~pipeline.errors.SeatwatchError` into one line o
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -58,6 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader of `-o -` stopped early (`| head`): what it read is what it wanted.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as error:  # a bug or a case without its own message: still one line, no traceback
         if verbose:
             traceback.print_exc()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
+from pipeline.csv_output import STDOUT
 from pipeline.export import export_plan, export_users
 from pipeline.settings import load_settings
 from pipeline.status import format_status, read_status
@@ -15,6 +15,8 @@ EXPORT_EXAMPLES = """examples:
   seatwatch export users --output users.csv
   seatwatch export users --output users.csv --org 8a130dbc-06bc-1a05-jjk7-9822046115j1
   seatwatch export plan --output reclamation-plan.csv
+  seatwatch export users -o - | less     # - writes to standard output
+  seatwatch export users -o users.csv --excel
 """
 
 
@@ -27,8 +29,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     export.add_argument("what", choices=["users", "plan"], help="users: one row per user; plan: reclaim plan")
-    export.add_argument("--output", "-o", required=True, type=Path, help="CSV file to write")
+    export.add_argument(
+        "--output",
+        "-o",
+        required=True,
+        help="CSV file to write (replaced atomically; a link is followed to its file), or - for stdout",
+    )
     export.add_argument("--org", help="only this org id (default: every org in the warehouse)")
+    export.add_argument(
+        "--excel", action="store_true", help="UTF-8 with a byte-order mark, so Excel shows accented names"
+    )
     export.set_defaults(handler=_export)
 
     status = subparsers.add_parser(
@@ -44,8 +54,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _export(args: argparse.Namespace) -> int:
     settings = load_settings()
     writer = export_users if args.what == "users" else export_plan
-    count = writer(settings.published_path, args.output, args.org)
-    print(f"Wrote {count} rows to {args.output}", file=sys.stderr)
+    count = writer(settings.published_path, args.output, args.org, excel=args.excel)
+    where = "standard output" if args.output == STDOUT else args.output
+    print(f"Wrote {count} rows to {where}", file=sys.stderr)
     return 0
 
 

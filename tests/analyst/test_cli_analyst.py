@@ -29,7 +29,8 @@ def test_users_export_shows_invited_users_as_invited(published: Path, tmp_path: 
     with output.open(encoding="utf-8") as stream:
         rows = list(csv.DictReader(stream))
     header = list(rows[0])
-    assert header[:7] == [
+    assert header[:8] == [
+        "org_id",
         "account_id",
         "name",
         "email",
@@ -38,7 +39,7 @@ def test_users_export_shows_invited_users_as_invited(published: Path, tmp_path: 
         "added_to_org",
         "last_active",
     ]
-    assert header[7:] == [f"{p} {suffix}" for p in PRODUCTS for suffix in ("access", "last active")]
+    assert header[8:] == [f"{p} {suffix}" for p in PRODUCTS for suffix in ("access", "last active")]
     with connect(published, read_only=True) as con:
         pending = {row[0] for row in con.execute(
             "select account_id from marts.dim_users where lifecycle_status = 'invited_pending'"
