@@ -43,11 +43,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     status = subparsers.add_parser(
         "status",
-        help="recent runs per org, freshness, API calls, and whether the published copy is current",
-        epilog="examples:\n  seatwatch status\n  seatwatch status --json",
+        help="the latest runs and how they ended, and how fresh the published data is (exit 1 if not)",
+        description=(
+            "The latest runs of the daily job (trigger, start, duration, outcome, reason of a failure), "
+            "whether the published copy comes from the latest successful run, and per org how old its data "
+            "is. Exit 1 when the latest run failed or the data is stale (for monitoring), else 0."
+        ),
+        epilog="examples:\n  seatwatch status\n  seatwatch status --json | jq .problems\n"
+        "  seatwatch status --quiet || alert-someone",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    status.add_argument("--json", action="store_true", help="machine-readable output")
+    output = status.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="machine-readable output")
+    output.add_argument("--quiet", action="store_true", help="no output, only the exit code")
     status.set_defaults(handler=_status)
 
 
@@ -62,17 +70,11 @@ def _export(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     settings = load_settings()
-    status = read_status(settings.warehouse_path, settings.published_path)
+    from pipeline.defs.home import dagster_home
+
+    status = read_status(dagster_home(), settings.data_dir, settings.published_path)
     if args.json:
-        runs = [
-            dict(
-                vars(run),
-                extracted_at=run.extracted_at.isoformat(),
-                activity_complete_through=run.activity_complete_through.isoformat(),
-            )
-            for run in status["runs"]
-        ]
-        print(json.dumps({**status, "runs": runs}, indent=2))
-    else:
-        print(format_status(status, settings.warehouse_path, settings.published_path))
-    return 0
+        print(json.dumps(status.to_dict(), indent=2))
+    elif not args.quiet:
+        print(format_status(status))
+    return 0 if status.healthy else 1

@@ -14,8 +14,8 @@ import dagster as dg
 from pipeline.defs.ingest import AUDIT_EVENTS_KEY, EXTRACT_RUNS_KEY, USERS_KEY
 from pipeline.defs.layout import DUCKDB_POOL
 from pipeline.defs.partitions import audit_event_days
+from pipeline.freshness import STALE_AFTER_HOURS, stale_orgs
 from pipeline.settings import load_settings
-from pipeline.status import STALE_AFTER_HOURS
 from pipeline.warehouse import connect
 
 
@@ -26,12 +26,6 @@ def _query(path: Path, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
 
 def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def stale_orgs(latest: dict[str, datetime], now: datetime, max_age: timedelta) -> dict[str, float]:
-    """Orgs whose activity is complete only up to longer ago than ``max_age``, with their age in hours."""
-    ages = {org: (now - _utc(moment)).total_seconds() / 3600 for org, moment in latest.items()}
-    return {org: round(age, 1) for org, age in ages.items() if age > max_age.total_seconds() / 3600}
 
 
 @dg.asset_check(

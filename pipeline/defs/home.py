@@ -33,6 +33,11 @@ concurrency:
 """
 
 
+def dagster_home() -> Path:
+    """The Dagster home in use, without creating it (``seatwatch status`` only reads it)."""
+    return Path(os.environ.get("DAGSTER_HOME") or DAGSTER_HOME_DIR)
+
+
 def ensure_dagster_home() -> Path:
     """Point ``DAGSTER_HOME`` at the project's home (unless the user chose one) and create it if missing."""
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(DAGSTER_HOME_DIR)))

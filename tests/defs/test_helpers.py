@@ -7,11 +7,12 @@ import dagster as dg
 import duckdb
 import pytest
 
-from pipeline.defs.checks import count_mismatches, missing_partitions, stale_orgs
+from pipeline.defs.checks import count_mismatches, missing_partitions
 from pipeline.defs.home import ensure_dagster_home
 from pipeline.defs.ingest import AUDIT_EVENTS_KEY
 from pipeline.defs.partitions import audit_event_days, retained_partition_keys
 from pipeline.defs.runner import event_days_to_load, partition_tags
+from pipeline.freshness import stale_orgs
 
 NOW = datetime(2026, 11, 23, 1, 15, tzinfo=UTC)
 
