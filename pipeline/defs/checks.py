@@ -15,8 +15,17 @@ from pipeline.defs.ingest import AUDIT_EVENTS_KEY, EXTRACT_RUNS_KEY, USERS_KEY
 from pipeline.defs.layout import DUCKDB_POOL
 from pipeline.defs.partitions import audit_event_days
 from pipeline.freshness import STALE_AFTER_HOURS, stale_orgs
+from pipeline.progress import FINAL, terminal_reporter
 from pipeline.settings import load_settings
 from pipeline.warehouse import connect
+
+
+def _reported(name: str, result: dg.AssetCheckResult) -> dg.AssetCheckResult:
+    """A lasting progress line per check for ``seatwatch run`` (dbt's tests are counted by dbt's step)."""
+    report = terminal_reporter()
+    if report is not None:
+        report(f"check {name}", {"result": "passed" if result.passed else "FAILED", FINAL: True})
+    return result
 
 
 def _query(path: Path, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
@@ -41,12 +50,15 @@ def activity_is_fresh() -> dg.AssetCheckResult:
     )
     latest = dict(rows)
     stale = stale_orgs(latest, datetime.now(UTC), timedelta(hours=STALE_AFTER_HOURS))
-    return dg.AssetCheckResult(
-        passed=bool(latest) and not stale,
-        metadata={
-            "activity_complete_through": {org: _utc(m).isoformat() for org, m in latest.items()},
-            "stale_orgs_age_hours": stale,
-        },
+    return _reported(
+        "activity_is_fresh",
+        dg.AssetCheckResult(
+            passed=bool(latest) and not stale,
+            metadata={
+                "activity_complete_through": {org: _utc(m).isoformat() for org, m in latest.items()},
+                "stale_orgs_age_hours": stale,
+            },
+        ),
     )
 
 
@@ -70,7 +82,8 @@ def users_match_api_count(context: dg.AssetCheckExecutionContext) -> dg.AssetChe
     event = context.instance.get_latest_materialization_event(USERS_KEY)
     materialization = event.asset_materialization if event else None
     if event is None or materialization is None or "api_user_count" not in materialization.metadata:
-        return dg.AssetCheckResult(passed=False, metadata={"reason": "no load with an API user count yet"})
+        reason = {"reason": "no load with an API user count yet"}
+        return _reported("users_match_api_count", dg.AssetCheckResult(passed=False, metadata=reason))
     api_counts = materialization.metadata["api_user_count"].value
     rows = _query(
         load_settings().warehouse_path,
@@ -78,9 +91,12 @@ def users_match_api_count(context: dg.AssetCheckExecutionContext) -> dg.AssetChe
         [event.run_id],
     )
     mismatches = count_mismatches(api_counts, dict(rows))
-    return dg.AssetCheckResult(
-        passed=not mismatches,
-        metadata={"api_user_count": api_counts, "loaded": dict(rows), "mismatches": mismatches},
+    return _reported(
+        "users_match_api_count",
+        dg.AssetCheckResult(
+            passed=not mismatches,
+            metadata={"api_user_count": api_counts, "loaded": dict(rows), "mismatches": mismatches},
+        ),
     )
 
 
@@ -101,13 +117,16 @@ def missing_partitions(materialized: set[str], all_keys: Sequence[str]) -> list[
 def event_days_have_no_gaps(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
     materialized = context.instance.get_materialized_partitions(AUDIT_EVENTS_KEY)
     missing = missing_partitions(materialized, audit_event_days.get_partition_keys())
-    return dg.AssetCheckResult(
-        passed=bool(materialized) and not missing,
-        metadata={
-            "loaded_days": len(materialized),
-            "missing_days": len(missing),
-            "first_missing": missing[:10],
-        },
+    return _reported(
+        "event_days_have_no_gaps",
+        dg.AssetCheckResult(
+            passed=bool(materialized) and not missing,
+            metadata={
+                "loaded_days": len(materialized),
+                "missing_days": len(missing),
+                "first_missing": missing[:10],
+            },
+        ),
     )
 
 

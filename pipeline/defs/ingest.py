@@ -38,7 +38,7 @@ from pipeline.extract import (
     open_sessions,
     unwrap_error,
 )
-from pipeline.progress import terminal_reporter
+from pipeline.progress import ELAPSED, FINAL, terminal_reporter
 from pipeline.settings import Settings
 from pipeline.sources.atlassian_admin import EventsWindow, ProgressFn, RunInfo, atlassian_admin
 from pipeline.warehouse import check_unlocked, ensure_warehouse
@@ -90,6 +90,7 @@ def _load(
     resources: Sequence[str],
     window: EventsWindow | None = None,
 ) -> Iterator[dg.MaterializeResult]:
+    started = time.monotonic()
     run = RunInfo(
         run_id=context.run_id,
         activity_lag_hours=settings.activity_lag_hours,
@@ -110,10 +111,25 @@ def _load(
                 raise
             raise cause from None
         extra = _run_metadata(context, sessions)
+        calls = sum(session.api.stats.calls for session in sessions)
+    what = "audit events" if tuple(resources) == (EVENTS_RESOURCE,) else "snapshot"
+    _report_loaded(what, results, calls, time.monotonic() - started)
     for result in results:
         key = result.asset_key
         assert key is not None
         yield dg.MaterializeResult(asset_key=key, metadata={**(result.metadata or {}), **extra.get(key, {})})
+
+
+def _report_loaded(what: str, results: Sequence[Any], api_calls: int, elapsed: float) -> None:
+    """One lasting progress line per load, before the next step starts (dbt then reads these rows)."""
+    terminal = terminal_reporter()
+    if terminal is None:
+        return
+    rows = sum(int(getattr((r.metadata or {}).get("rows_loaded"), "value", 0) or 0) for r in results)
+    terminal(
+        f"{what} loaded",
+        {"tables": len(results), "rows": rows, "API calls": api_calls, ELAPSED: elapsed, FINAL: True},
+    )
 
 
 def _run_metadata(context: dg.AssetExecutionContext, sessions: Sequence[Any]) -> dict[dg.AssetKey, dict]:

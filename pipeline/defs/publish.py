@@ -12,6 +12,7 @@ import duckdb
 from pipeline.defs.layout import DUCKDB_POOL
 from pipeline.defs.translator import PUBLISHED_GROUP
 from pipeline.failures import lock_error_in
+from pipeline.progress import FINAL, terminal_reporter
 from pipeline.settings import load_settings
 from pipeline.summary import RunSummary, build_summary
 from pipeline.warehouse import connect, publish
@@ -55,11 +56,14 @@ def build_published_copy(marts: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
     )
     def published_copy(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         settings = load_settings()
+        report = terminal_reporter() or (lambda step, counters: None)
+        report("publish", {"copy": str(settings.published_path)})
         try:
             target = publish(settings.warehouse_path, settings.published_path)
         except duckdb.IOException as error:
             raise (lock_error_in(str(error)) or error) from None
         summary = build_summary(target)
+        report("publish", {"copy": str(target), FINAL: True})
         with connect(target, read_only=True) as con:
             api_stats = con.execute(_RUN_STATS_SQL, {"run_id": context.run_id}).fetchone()
         return dg.MaterializeResult(

@@ -17,7 +17,7 @@ from pipeline.defs.dbt_project import seatwatch_dbt_project
 from pipeline.defs.layout import DUCKDB_POOL
 from pipeline.defs.translator import SeatwatchDbtTranslator
 from pipeline.offline import apply_offline_defaults
-from pipeline.progress import terminal_reporter
+from pipeline.progress import FINAL, terminal_reporter
 from pipeline.settings import load_settings
 from pipeline.warehouse import check_unlocked
 
@@ -52,6 +52,12 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
         return
     # One event per model, seed and test that finished: count them for the terminal.
     total = len(context.selected_asset_keys) + len(context.selected_asset_check_keys)
+    tests = failed = 0
     for done, event in enumerate(invocation.stream(), start=1):
-        report("dbt build", {"done": min(done, total), "total": total})
+        if isinstance(event, dg.AssetCheckResult | dg.AssetCheckEvaluation):
+            tests += 1
+            failed += not event.passed
+        if done < total:
+            report("dbt build", {"done": done, "total": total})
         yield event
+    report("dbt build", {"models": total - tests, "tests": tests, "tests failed": failed, FINAL: True})
