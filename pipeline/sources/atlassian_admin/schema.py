@@ -42,6 +42,11 @@ USER_COLUMNS = _columns(
     is_for_deletion="bool",
     job_title="text",
     department="text",
+    # Optional profile fields of the v2 user (free text): often null for every user, and dlt warns about
+    # a column it has only seen null ("no type hints") on every load unless it is typed here.
+    organization="text",
+    location="text",
+    time_zone="text",
     extracted_at="timestamp",
     snapshot_date="date",
     run_id="text",
