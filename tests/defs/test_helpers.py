@@ -82,6 +82,7 @@ def test_the_dagster_home_is_created_with_one_writer_and_no_telemetry(
     assert home == tmp_path / "home"
     with dg.DagsterInstance.get() as instance:
         assert instance.get_settings("telemetry") == {"enabled": False}
+        assert not instance.nux_enabled  # no newsletter pop-up in the UI
         concurrency = instance.get_concurrency_config()
         assert concurrency.pool_config.default_pool_limit == 1
         assert concurrency.run_queue_config.max_concurrent_runs == 1
@@ -100,3 +101,20 @@ def test_without_dagster_home_the_project_folder_is_used(
     monkeypatch.setattr(home_module, "DAGSTER_HOME_DIR", tmp_path / ".dagster_home")
     assert ensure_dagster_home() == tmp_path / ".dagster_home"
     assert (tmp_path / ".dagster_home" / "dagster.yaml").exists()
+
+
+def test_every_asset_and_check_has_a_description() -> None:
+    from pipeline.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    undescribed = [
+        key.to_user_string()
+        for key in graph.get_all_asset_keys()
+        if not (graph.get(key).description or "").strip()
+    ]
+    undescribed += [
+        key.to_user_string()
+        for key in graph.asset_check_keys
+        if not (graph.get_check_spec(key).description or "").strip()
+    ]
+    assert undescribed == []

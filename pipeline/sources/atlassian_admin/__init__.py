@@ -165,6 +165,7 @@ def atlassian_admin(
 
     @dlt.resource(write_disposition="merge", primary_key="org_id", columns=schema.ORG_COLUMNS)
     def orgs() -> Iterator[dict[str, Any]]:
+        """raw.orgs: one row per org (id, name, when it was read, on the API's clock)."""
         for snap in snapshots:
             org = snap.session.api.get_org(snap.org_id)
             attributes = org.get("attributes") or {}
@@ -178,6 +179,7 @@ def atlassian_admin(
         write_disposition="merge", primary_key=("org_id", "directory_id"), columns=schema.DIRECTORY_COLUMNS
     )
     def directories() -> Iterator[dict[str, Any]]:
+        """raw.directories: the org's user directories (v2 directories)."""
         for snap in snapshots:
             for item in snap.session.api.list_directories(snap.org_id):
                 yield {
@@ -190,6 +192,9 @@ def atlassian_admin(
         write_disposition="merge", primary_key=("org_id", "account_id"), columns=schema.USER_COLUMNS
     )
     def users() -> Iterator[Any]:
+        """raw.users (current state, one row per org and account) and raw.user_snapshots (the same rows per
+        day: the history that tells removed users apart), from v2 directory users.
+        """
         for snap in snapshots:
             records = snap.users()
             snap.counts["users"] = len(records)
@@ -205,6 +210,9 @@ def atlassian_admin(
         columns=schema.LAST_ACTIVE_COLUMNS,
     )
     def user_product_last_active() -> Iterator[list[dict[str, Any]]]:
+        """raw.user_product_last_active: per user, product and site, every distinct last-active date observed
+        (v1 last-active-dates, or v2 search productAccess with the bulk strategy).
+        """
         for snap in snapshots:
             yield from _last_active_rows(snap)
 
@@ -214,6 +222,9 @@ def atlassian_admin(
         columns=schema.ACCESS_COLUMNS,
     )
     def user_product_access() -> Iterator[list[dict[str, Any]]]:
+        """raw.user_product_access: product access listed by v2 search productAccess, per day (bulk strategy
+        only; the only source of direct, non-group access).
+        """
         for snap in snapshots:
             records = snap.users()
             if not snap.bulk_supported:
@@ -231,6 +242,7 @@ def atlassian_admin(
         write_disposition="replace", primary_key=("org_id", "group_id"), columns=schema.GROUP_COLUMNS
     )
     def groups() -> Iterator[dict[str, Any]]:
+        """raw.groups: the org's groups with their user and resource counts (replaced every run)."""
         for snap in snapshots:
             for item in snap.groups():
                 yield mappers.group_row(item, snap.org_id)
@@ -241,6 +253,9 @@ def atlassian_admin(
         columns=schema.GRANT_COLUMNS,
     )
     def group_product_grants() -> Iterator[dict[str, Any]]:
+        """raw.group_product_grants: which product roles each group grants on which site (replaced every
+        run).
+        """
         for snap in snapshots:
             api = snap.session.api
             for group in snap.groups():
@@ -255,6 +270,7 @@ def atlassian_admin(
         columns=schema.MEMBERSHIP_COLUMNS,
     )
     def group_memberships() -> Iterator[dict[str, Any]]:
+        """raw.group_memberships: who is in which group (replaced every run)."""
         for snap in snapshots:
             records = snap.users()
             if all(record.group_ids is not None for record in records):
@@ -275,6 +291,7 @@ def atlassian_admin(
         write_disposition="replace", primary_key=("org_id", "workspace_id"), columns=schema.WORKSPACE_COLUMNS
     )
     def workspaces() -> Iterator[dict[str, Any]]:
+        """raw.workspaces: product instances (sites) with their capacity and usage (replaced every run)."""
         for snap in snapshots:
             for item in snap.session.api.search_workspaces(snap.org_id):
                 yield mappers.workspace_row(item, snap.org_id)
@@ -283,6 +300,7 @@ def atlassian_admin(
         write_disposition="merge", primary_key=("org_id", "action"), columns=schema.EVENT_ACTION_COLUMNS
     )
     def event_actions() -> Iterator[dict[str, Any]]:
+        """raw.event_actions: the audit-log action keys with their display names."""
         for snap in snapshots:
             for item in snap.session.api.list_event_actions(snap.org_id):
                 yield mappers.event_action_row(item, snap.org_id)
@@ -291,6 +309,9 @@ def atlassian_admin(
         write_disposition="merge", primary_key=("org_id", "event_id"), columns=schema.AUDIT_EVENT_COLUMNS
     )
     def audit_events() -> Iterator[list[dict[str, Any]]]:
+        """raw.audit_events: the audit log, one row per event id (merged, so re-loading a day changes
+        nothing); daily partitions of event time.
+        """
         state = dlt.current.resource_state().setdefault("stream_cursors", {})
         for snap in snapshots:
             yield from _audit_event_rows(snap, state)
@@ -299,6 +320,9 @@ def atlassian_admin(
         write_disposition="merge", primary_key=("run_id", "org_id"), columns=schema.EXTRACT_RUN_COLUMNS
     )
     def extract_runs() -> Iterator[dict[str, Any]]:
+        """raw.extract_runs: one row per run and org: when the API was read, how complete activity is (as-of
+        date), API calls, retries, 429s and rows loaded.
+        """
         for snap in snapshots:
             snap.users()  # a subset run without `users` still needs the snapshot time
             assert snap.context is not None
