@@ -12,9 +12,17 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 from pipeline.errors import SeatwatchError
 from pipeline.failures import unexpected_error_line
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse prints the whole usage before its error; one line naming the fix is what a person reads."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}; see `{self.prog} --help`.\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     from pipeline.commands import ui as ui_command
     from pipeline.simulator import command as simulator_command
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="seatwatch",
         description="Who really uses the Atlassian Cloud seats you pay for.",
         epilog=(
@@ -48,7 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help (0) or a usage error (2), already printed
+        return exit_.code if isinstance(exit_.code, int) else 2
     verbose = getattr(args, "verbose", False)
     try:
         return int(args.handler(args) or 0)

@@ -48,6 +48,21 @@ def _refuse(shown: str, what: str) -> ConfigurationError:
     )
 
 
+def _cannot_write(shown: str, folder: Path, error: OSError) -> ConfigurationError:
+    return ConfigurationError(
+        f"--output {shown}: cannot write in {folder} ({error.strerror or error}); choose another folder."
+    )
+
+
+def _check_writable(shown: str, folder: Path) -> None:
+    # A real file, not os.access: root passes every permission check but not a read-only file system.
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise _cannot_write(shown, folder, error) from None
+
+
 def _current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -84,12 +99,14 @@ class OutputTarget:
             for test, what in _KINDS:
                 if test(info.st_mode):
                     raise _refuse(shown, what)
+            _check_writable(shown, path.parent)
             return cls(shown, path.absolute(), stat.S_IMODE(info.st_mode))
         if not path.parent.is_dir():
             raise ConfigurationError(
                 f"--output {shown}: the folder {path.parent} does not exist; create it or choose another "
                 "path."
             )
+        _check_writable(shown, path.parent)
         return cls(shown, path.absolute(), 0o666 & ~_current_umask())
 
     def write(self, header: Sequence[str], rows: Iterable[Sequence[Any]], *, excel: bool = False) -> int:
@@ -100,9 +117,7 @@ class OutputTarget:
         try:
             handle, tmp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
         except OSError as error:
-            raise ConfigurationError(
-                f"--output {self.shown}: cannot write in {folder} ({error.strerror}); choose another folder."
-            ) from None
+            raise _cannot_write(self.shown, folder, error) from None
         tmp = Path(tmp_name)
         try:
             os.fchmod(handle, self.mode)
