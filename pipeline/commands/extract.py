@@ -7,6 +7,7 @@ import sys
 
 from pipeline.demo import api_settings
 from pipeline.extract import run_extract
+from pipeline.preflight import check_data_dir
 from pipeline.progress import StderrProgress
 from pipeline.settings import load_settings
 
@@ -31,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _handle(args: argparse.Namespace) -> int:
     settings = load_settings()
+    check_data_dir(settings.data_dir)
     progress = StderrProgress(enabled=not args.quiet)
     try:
         with api_settings(settings, quiet=args.quiet) as resolved:
