@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import io
+import json
 from pathlib import Path
 
 import pytest
@@ -68,10 +70,24 @@ def test_plan_export_and_a_bad_output_path(
     assert not (tmp_path / "missing").exists()
 
 
+def test_users_export_to_standard_output(published: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["export", "users", "-o", "-", "--excel"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("\ufefforg_id,account_id,")
+    rows = list(csv.DictReader(io.StringIO(out.removeprefix("\ufeff"))))
+    assert len(rows) == 500 and {row["org_id"] for row in rows} == {rows[0]["org_id"]}
+    assert err == "Wrote 500 rows to standard output\n"
+
+
 def test_status_says_the_published_copy_is_current(published: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["status"]) == 0
     out = capsys.readouterr().out
     assert "(from the latest successful run)" in out and "OK:" in out
+    assert main(["status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["healthy"] and status["published"]["from_latest_successful_run"]
+    assert status["runs"][0]["outcome"] == "succeeded" and status["runs"][0]["trigger"] == "CLI"
+    assert [org["stale"] for org in status["orgs"]] == [False]
 
 
 @pytest.mark.parametrize("query", QUERIES, ids=[path.stem for path in QUERIES])
