@@ -93,7 +93,7 @@ def _org_freshness(published: Path, now: datetime) -> list[OrgFreshness]:
             """
             select org_id, run_id, as_of_date::varchar, activity_complete_through
             from marts.pipeline_runs
-            qualify row_number() over (partition by org_id order by extracted_at desc, run_id desc) = 1
+            qualify row_number() over (partition by org_id order by extracted_at desc, started_at desc) = 1
             order by org_id
             """
         ).fetchall()
@@ -143,12 +143,15 @@ def format_status(status: Status) -> str:
             else "its run is not recorded in this Dagster instance"
         )
         lines.append(f"Published copy: {status.published_path} ({origin})")
-        lines.append(f"  {'org':<38}  {'as of':<10}  {'activity complete through':<25}  {'age h':>6}  fresh?")
+        lines.append(
+            f"  {'org':<38}  {'run id':<8}  {'as of':<10}  {'activity complete through':<25}  {'age h':>6}  "
+            "fresh?"
+        )
         for org in status.orgs:
             fresh = f"STALE (over {STALE_AFTER_HOURS} h)" if org.stale else "fresh"
             lines.append(
-                f"  {org.org_id:<38}  {org.as_of_date:<10}  {_when(org.activity_complete_through):<25}  "
-                f"{org.age_hours:>6.1f}  {fresh}"
+                f"  {org.org_id:<38}  {org.run_id[:8]:<8}  {org.as_of_date:<10}  "
+                f"{_when(org.activity_complete_through):<25}  {org.age_hours:>6.1f}  {fresh}"
             )
     lines.append("")
     if status.healthy:

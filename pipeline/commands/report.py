@@ -7,6 +7,7 @@ import json
 import sys
 
 from pipeline.csv_output import STDOUT
+from pipeline.errors import ConfigurationError
 from pipeline.export import export_plan, export_users
 from pipeline.settings import load_settings
 from pipeline.status import format_status, read_status
@@ -53,6 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "  seatwatch status --quiet || alert-someone",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    status.add_argument("--runs", type=int, default=5, metavar="N", help="how many runs to list (default 5)")
     output = status.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="machine-readable output")
     output.add_argument("--quiet", action="store_true", help="no output, only the exit code")
@@ -72,7 +74,9 @@ def _status(args: argparse.Namespace) -> int:
     settings = load_settings()
     from pipeline.defs.home import dagster_home
 
-    status = read_status(dagster_home(), settings.data_dir, settings.published_path)
+    if args.runs < 1:
+        raise ConfigurationError(f"--runs must be at least 1 (got {args.runs}).")
+    status = read_status(dagster_home(), settings.data_dir, settings.published_path, limit=args.runs)
     if args.json:
         print(json.dumps(status.to_dict(), indent=2))
     elif not args.quiet:
