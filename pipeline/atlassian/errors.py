@@ -28,9 +28,13 @@ class AtlassianApiError(SeatwatchError):
 class AuthenticationError(AtlassianApiError):
     """401/403: the key is wrong, expired, scoped, or not an org admin's."""
 
+    exit_code = 2  # configuration: the key must change before any run can succeed
+
 
 class OrgNotFoundError(AtlassianApiError):
     """404 ``ADMIN-404-2``: the org id is not one this key can see."""
+
+    exit_code = 2
 
 
 class NotFoundError(AtlassianApiError):
