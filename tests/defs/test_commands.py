@@ -95,13 +95,19 @@ def test_run_in_demo_mode(demo_run: DemoRun, monkeypatch: pytest.MonkeyPatch) ->
 
 def _load_orgs_table(**resources: object) -> set[str]:
     """Materialise only `dlt_atlassian_admin_orgs`, as a click in the UI would, and read what landed."""
-    from pipeline.definitions import defs
-    from pipeline.defs.schedules import DAILY_JOB_NAME
+    from pipeline.defs.ingest import atlassian_raw
+    from pipeline.defs.resources import build_resources
+    from pipeline.defs.transform import dbt_project
     from pipeline.defs.translator import dlt_asset_key
 
+    # dg.materialize, not the job: a job subset (asset_selection) binds the definitions' resources to its
+    # assets, and Dagster then refuses a resource passed for the same key.
     with dg.DagsterInstance.ephemeral() as instance:
-        result = defs.resolve_job_def(DAILY_JOB_NAME).execute_in_process(
-            instance=instance, asset_selection=[dlt_asset_key("orgs")], resources=resources
+        result = dg.materialize(
+            [atlassian_raw],
+            selection=[dlt_asset_key("orgs")],
+            instance=instance,
+            resources={**build_resources(dbt_project), **resources},
         )
     assert result.success
     warehouse = Path(os.environ["SEATWATCH_DATA_DIR"]) / "warehouse.duckdb"
