@@ -1,6 +1,6 @@
 """Issue 14 acceptance: the HTML report, its place in every run, the docs site, and a clean analyst surface.
 
-Every test reads the one demo run of ``tests/analyst/conftest.py``; the browser checks skip without Chromium.
+Every test reads the session's one demo run (``tests/conftest.py``); the browser checks skip without Chromium.
 """
 
 from __future__ import annotations
@@ -13,14 +13,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from dagster import AssetKey, DagsterEventType
+from dagster import AssetKey, DagsterEventType, DagsterInstance
 
 from benchmarks.report_in_browser import check_report, find_browser
 from pipeline.cli import main
 from pipeline.commands.docs_site.command import serve
 from pipeline.readers.report.charts import all_charts
 from pipeline.readers.report.marts import read_report_data
+from pipeline.readers.summary import build_summary
 from pipeline.warehouse import connect
+from tests.conftest import DemoRun
 
 QUERIES = Path(__file__).resolve().parents[2] / "docs" / "queries"
 # A tag that would make the browser fetch something: scripts, stylesheets, images, frames, CSS imports.
@@ -47,11 +49,10 @@ HEADLINE_KEYS = ["users_with_access", "active_users_30d", "active_users_90d", "i
 
 
 @pytest.fixture(scope="module")
-def report(demo_run: tuple[Path, dict], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data_dir, _ = demo_run
+def report(demo_run: DemoRun, tmp_path_factory: pytest.TempPathFactory) -> Path:
     output = tmp_path_factory.mktemp("report") / "report.html"
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("SEATWATCH_DATA_DIR", str(data_dir))
+        env.setenv("SEATWATCH_DATA_DIR", str(demo_run.data_dir))
         assert main(["report", "--output", str(output)]) == 0
     return output
 
@@ -69,13 +70,13 @@ def test_the_report_is_one_offline_file_under_10_mb(report: Path) -> None:
     assert html.count('class="plotly-graph-div"') == 5
 
 
-def test_headline_numbers_equal_the_marts(report: Path, published: Path, demo_run: tuple[Path, dict]) -> None:
+def test_headline_numbers_equal_the_marts(report: Path, published: Path) -> None:
     with connect(published, read_only=True) as con:
         expected = dict(
             zip(HEADLINE_KEYS, (float(v) for v in con.execute(HEADLINE_SQL).fetchone()), strict=True)
         )
     assert _headline(report.read_text(encoding="utf-8")) == expected
-    _, summary = demo_run
+    summary = build_summary(published).to_dict()
     assert expected["est_monthly_reclaimable_cost"] == pytest.approx(summary["est_monthly_reclaimable_cost"])
     assert expected["pending_invites"] == summary["users_by_status"]["invited_pending"]
 
@@ -91,14 +92,12 @@ def test_every_chart_has_data_titles_and_axis_titles(published: Path) -> None:
             assert axis.title.text, f"{chart_id} has an axis without a title"
 
 
-def test_run_writes_the_report_beside_the_copy_and_dagster_links_it(demo_run: tuple[Path, dict]) -> None:
-    from pipeline.commands.dagster_home import project_instance
-
-    data_dir, summary = demo_run
-    beside = data_dir / "report.html"
+def test_run_writes_the_report_beside_the_copy_and_dagster_links_it(demo_run: DemoRun) -> None:
+    beside = demo_run.data_dir / "report.html"
     assert beside.exists() and _headline(beside.read_text(encoding="utf-8"))
-    with project_instance() as instance:
-        events = instance.all_logs(summary["run_id"], of_type=DagsterEventType.ASSET_MATERIALIZATION)
+    [run_id] = re.findall(r"^Dagster run (\S+);", demo_run.stdout, re.MULTILINE)
+    with DagsterInstance.from_config(str(demo_run.dagster_home)) as instance:
+        events = instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
     [published] = [e for e in events if e.dagster_event.asset_key == AssetKey("published_copy")]
     metadata = published.dagster_event.step_materialization_data.materialization.metadata
     assert Path(metadata["report"].value) == beside
