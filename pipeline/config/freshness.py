@@ -42,12 +42,17 @@ def utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def _age(activity_complete_through: datetime, now: datetime) -> float:
+    return (now - utc(activity_complete_through)).total_seconds() / 3600
+
+
 def age_hours(activity_complete_through: datetime, now: datetime) -> float:
-    return round((now - utc(activity_complete_through)).total_seconds() / 3600, 1)
+    """The age in hours, rounded for display (staleness is judged on the exact age)."""
+    return round(_age(activity_complete_through, now), 1)
 
 
-def is_stale(age: float) -> bool:
-    return age > stale_after_hours()
+def is_stale(activity_complete_through: datetime, now: datetime) -> bool:
+    return _age(activity_complete_through, now) > stale_after_hours()
 
 
 def stale_orgs(
@@ -56,5 +61,5 @@ def stale_orgs(
     """Orgs whose activity is complete only up to longer ago than ``max_age`` (default: the rule above),
     with their age in hours."""
     limit = stale_after_hours() if max_age is None else max_age.total_seconds() / 3600
-    ages = {org: age_hours(moment, now) for org, moment in latest.items()}
-    return {org: age for org, age in ages.items() if age > limit}
+    ages = {org: _age(moment, now) for org, moment in latest.items()}
+    return {org: round(age, 1) for org, age in ages.items() if age > limit}

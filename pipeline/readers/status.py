@@ -100,8 +100,8 @@ def _org_freshness(published: Path, now: datetime) -> list[OrgFreshness]:
         ).fetchall()
     result = []
     for org_id, run_id, as_of, complete_through in rows:
-        age = age_hours(complete_through, now)
-        result.append(OrgFreshness(org_id, run_id, as_of, utc(complete_through), age, is_stale(age)))
+        age, stale = age_hours(complete_through, now), is_stale(complete_through, now)
+        result.append(OrgFreshness(org_id, run_id, as_of, utc(complete_through), age, stale))
     return result
 
 
