@@ -15,6 +15,7 @@ from pipeline.config.settings import Settings
 from pipeline.defs.pools import DUCKDB_POOL
 from pipeline.defs.translator import PUBLISHED_GROUP
 from pipeline.readers.report.page import report_path_beside, write_report
+from pipeline.readers.run_history import PUBLISHED_COPY_KEY
 from pipeline.readers.summary import RunSummary, build_summary
 from pipeline.sources.atlassian_admin import FINAL, ProgressFn
 from pipeline.warehouse import connect, publish
@@ -49,7 +50,7 @@ def run_metadata(summary: RunSummary, api_stats: tuple) -> dict[str, dg.Metadata
 
 def build_published_copy(marts: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
     @dg.asset(
-        name="published_copy",
+        name=PUBLISHED_COPY_KEY,
         group_name=PUBLISHED_GROUP,
         deps=marts,
         pool=DUCKDB_POOL,

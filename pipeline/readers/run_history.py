@@ -18,8 +18,10 @@ from typing import Any
 from pipeline.readers.run_tags import DATA_DIR_TAG, trigger_of
 from pipeline.readers.step_failures import failure_from_error_info, headline
 
-DAILY_JOB_NAME = "seatwatch_daily"  # pipeline.defs.schedules.DAILY_JOB_NAME, without loading definitions
-PUBLISHED_COPY_KEY = "published_copy"  # the asset of pipeline.defs.publish
+# The daily job's name and the published copy's asset key, named here (pipeline.defs builds both from these)
+# so that status reads the instance without loading the definitions.
+DAILY_JOB_NAME = "seatwatch_daily"
+PUBLISHED_COPY_KEY = "published_copy"
 
 SUCCEEDED = "succeeded"
 CHECKS_FAILED = "checks failed"
