@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.analyst_surface import copy_published_schemas
+from pipeline.config.errors import lock_error_in
 
 STORAGE_VERSION = "v1.0.0"
 _NO_AUTOINSTALL = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
@@ -58,3 +59,21 @@ def publish(source: Path, target: Path) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return target
+
+
+def check_unlocked(path: Path) -> None:
+    """Fail with one line naming the holder if another process has ``path`` open.
+
+    Called by every step that writes the warehouse before dlt or dbt open it: both would fail on the lock
+    too, but dlt's message blames credentials and the network, and dbt's is buried in its log. The steps of
+    a run take turns on the ``duckdb_writer`` pool, so a holder is always another program.
+    """
+    if not path.exists():
+        return
+    try:
+        connect(path).close()
+    except duckdb.IOException as error:
+        locked = lock_error_in(str(error))
+        if locked is None:
+            raise
+        raise locked from None

@@ -101,6 +101,19 @@ def default_user_agent() -> str:
         return "seatwatch/unknown"
 
 
+def _transport_failure(exc: httpx.TransportError) -> str:
+    """What went wrong on the wire, in words (httpx's class names mean nothing to a person)."""
+    kinds = [
+        (httpx.ConnectTimeout, "connection timed out"),
+        (httpx.ConnectError, "connection failed"),
+        (httpx.TimeoutException, "no answer within the timeout"),
+        (httpx.RemoteProtocolError, "connection dropped"),
+    ]
+    kind = next((words for cls, words in kinds if isinstance(exc, cls)), "network error")
+    detail = " ".join(str(exc).split())
+    return f"{kind}: {detail}" if detail else kind
+
+
 class AdminClient:
     """Paced, retrying access to one org's Admin API. Use as ``async with AdminClient(...) as client``.
 
@@ -257,7 +270,7 @@ class AdminClient:
                 response = await self._http.request(method, target, params=params, json=json)
             except httpx.TransportError as exc:
                 # Timeouts, refused or dropped connections, RemoteProtocolError on a reused connection.
-                what = self._redact(f"{type(exc).__name__}: {exc}".rstrip(": "))[:_WHAT_LIMIT]
+                what = self._redact(_transport_failure(exc))[:_WHAT_LIMIT]
                 connect = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
                 failure = _Failure(what, self._policy.backoff(attempt), connect=connect)
             finally:

@@ -28,6 +28,8 @@ class AtlassianApiError(SeatwatchError):
 class AuthenticationError(AtlassianApiError):
     """401/403: the key is wrong, expired, scoped, or not an org admin's."""
 
+    exit_code = 2  # configuration: the key must change before any run can succeed
+
 
 class ScopedKeyError(AuthenticationError):
     """401/403 from the audit-log endpoints only: the key was created with scopes."""
@@ -40,6 +42,8 @@ def _is_audit_log(request_line: str) -> bool:
 
 class OrgNotFoundError(AtlassianApiError):
     """404 ``ADMIN-404-2``: the org id is not one this key can see."""
+
+    exit_code = 2
 
 
 class NotFoundError(AtlassianApiError):

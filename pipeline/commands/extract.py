@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pipeline.commands.preflight import check_data_dir
 from pipeline.commands.progress import StderrProgress
 from pipeline.config.settings import load_settings
 from pipeline.extract.demo import api_settings
@@ -31,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _handle(args: argparse.Namespace) -> int:
     settings = load_settings()
+    check_data_dir(settings.data_dir)
     progress = StderrProgress(enabled=not args.quiet)
     try:
         with api_settings(settings, quiet=args.quiet) as resolved:

@@ -8,10 +8,18 @@ import io
 import json
 import sys
 
+from pipeline.commands.preflight import check_api, check_data_dir
 from pipeline.commands.progress import StderrProgress
 from pipeline.config.offline import apply_offline_defaults
 from pipeline.config.settings import load_settings
 from pipeline.extract.demo import api_settings
+from pipeline.readers.run_tags import cli_run_tags
+from pipeline.readers.step_failures import (
+    RunFailedError,
+    checks_failed_error,
+    run_failed_error,
+    step_failures,
+)
 
 EXAMPLES = """examples:
   seatwatch run                          # the embedded demo org (no credentials set)
@@ -41,10 +49,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _handle(args: argparse.Namespace) -> int:
     settings = load_settings()  # bad configuration ends here with exit code 2, before anything runs
+    check_data_dir(settings.data_dir)
+    if not settings.is_demo:
+        check_api(settings)  # a wrong key or org id: one line in a second, before Dagster starts
     apply_offline_defaults()
     # Imported here: loading the definitions takes seconds and `seatwatch --help` should not.
     from pipeline.commands.dagster_home import project_instance
-    from pipeline.commands.runner import clock_offsets, failed_checks, run_daily_job, step_failures
+    from pipeline.commands.runner import clock_offsets, failed_checks, run_daily_job
     from pipeline.extract.run import clock_warning
     from pipeline.readers.report.page import report_path_beside
     from pipeline.readers.summary import build_summary, format_summary
@@ -53,7 +64,7 @@ def _handle(args: argparse.Namespace) -> int:
     # stderr; otherwise a person sees one progress line per step (stdout keeps the summary for scripts).
     quiet = args.quiet or args.json
     dbt_echo = sys.stderr if args.verbose else io.StringIO()
-    log_level = "INFO" if args.verbose else "CRITICAL"  # failed steps are listed below either way
+    log_level = "INFO" if args.verbose else "CRITICAL"  # the failure is reported below either way
     progress = StderrProgress(enabled=not quiet and not args.verbose)
     try:
         with (
@@ -61,17 +72,24 @@ def _handle(args: argparse.Namespace) -> int:
             api_settings(settings, quiet=quiet) as resolved,
             contextlib.redirect_stdout(dbt_echo),
         ):
-            result = run_daily_job(instance, resolved, progress=progress, log_level=log_level)
+            result = run_daily_job(
+                instance,
+                resolved,
+                progress=progress,
+                log_level=log_level,
+                tags=cli_run_tags(settings.data_dir),
+            )
     finally:
         progress.close()
     warning = None if settings.is_demo else clock_warning(clock_offsets(result))
     if warning and not args.quiet:
         print(warning, file=sys.stderr)
     if not result.success:
-        print(f"seatwatch: run {result.run_id} failed:", file=sys.stderr)
-        for failure in step_failures(result):
-            print(f"  {failure}", file=sys.stderr)
-        return 1
+        failures = step_failures(result.all_events)
+        if args.verbose:
+            for failure in failures:
+                print(f"step {failure.step} failed:\n{failure.traceback}", file=sys.stderr)
+        raise run_failed_error(result.run_id, failures)
     checks = failed_checks(result)
     summary = build_summary(settings.published_path)
     if args.json:
@@ -83,19 +101,17 @@ def _handle(args: argparse.Namespace) -> int:
         print(f"HTML report: {report_path_beside(settings.published_path)} (opens offline in any browser)")
         print(f"\nDagster run {result.run_id}; `seatwatch ui` shows it with its checks and lineage.")
     if checks:
+        if args.verbose:
+            for check in checks:
+                details = {key: value.value for key, value in check.metadata.items()}
+                print(f"  {check.asset_check_key.to_user_string()}: {details}", file=sys.stderr)
         from pipeline.readers.trust import TRUST_CHECK, trust_line, untrusted_products
 
-        # The trust check says why in one line of its own (its metadata would only count rows).
-        untrusted = [check for check in checks if check.asset_check_key.name == TRUST_CHECK]
-        others = [check for check in checks if check not in untrusted]
-        if untrusted:
-            print(trust_line(untrusted_products(settings.warehouse_path)), file=sys.stderr)
-        if others:
-            print(
-                f"seatwatch: run {result.run_id} finished but {len(others)} check(s) failed:", file=sys.stderr
+        names = [check.asset_check_key.name for check in checks]
+        if names == [TRUST_CHECK]:
+            # The trust check says why in one line of its own (its metadata would only count rows).
+            raise RunFailedError(
+                trust_line(untrusted_products(settings.warehouse_path)).removeprefix("seatwatch: ")
             )
-        for check in others:
-            details = {key: value.value for key, value in check.metadata.items()}
-            print(f"  {check.asset_check_key.to_user_string()}: {details}", file=sys.stderr)
-        return 1
+        raise checks_failed_error(names)
     return 0

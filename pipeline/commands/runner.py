@@ -3,10 +3,14 @@
 It runs the same job as the schedule, on the project's Dagster instance (so the run shows in the UI, and its
 steps take turns with those of a run launched from the UI on the ``duckdb_writer`` pool: an in-process run
 skips the run queue, but not the pools). The settings the command resolved (and the demo org it may have
-started) and its terminal progress reach the assets as resources, nothing else.
+started) and its terminal progress reach the assets as resources, nothing else; its tags say who started
+the run (:mod:`pipeline.readers.run_tags`). A failed step is read back as one line by
+:mod:`pipeline.readers.step_failures`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import dagster as dg
 
@@ -24,27 +28,16 @@ def run_daily_job(
     *,
     progress: ProgressFn = no_progress,
     log_level: str = "INFO",
+    tags: Mapping[str, str] | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Execute the daily job in this process with ``settings`` as they are (no environment is read)."""
     return defs.resolve_job_def(DAILY_JOB_NAME).execute_in_process(
         instance=instance,
+        tags=tags,
         resources={SETTINGS: settings, PROGRESS: progress},
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         raise_on_error=False,
     )
-
-
-def step_failures(result: dg.ExecuteInProcessResult) -> list[str]:
-    """One line per failed step: its innermost cause (our one-line error), not Dagster's wrapper."""
-    lines = []
-    for event in result.all_events:
-        if not event.is_step_failure or event.step_failure_data.error is None:
-            continue
-        error = event.step_failure_data.error
-        while error.cause is not None:
-            error = error.cause
-        lines.append(f"{event.step_key}: {error.message.strip().splitlines()[0]}")
-    return lines
 
 
 def failed_checks(result: dg.ExecuteInProcessResult) -> list[dg.AssetCheckEvaluation]:

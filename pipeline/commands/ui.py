@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -38,10 +40,23 @@ def dagster_dev_command(port: int) -> list[str]:
     return [str(dagster), "dev", "-w", str(WORKSPACE_FILE), "-h", "127.0.0.1", "-p", str(port)]
 
 
+def check_port_free(port: int, host: str = "127.0.0.1") -> None:
+    """Refuse a port in use now: dagster dev would log "address already in use" and keep running."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            reason = "is in use" if error.errno == errno.EADDRINUSE else f"cannot be used ({error.strerror})"
+            raise ConfigurationError(
+                f"Port {port} on {host} {reason}: stop what listens there, or pick another with --port."
+            ) from None
+
+
 def _handle(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         raise ConfigurationError(f"--port must be between 1 and 65535 (got {args.port}).")
     load_settings()  # fail on bad configuration now, not in the first run
+    check_port_free(args.port)
     apply_offline_defaults()
     from pipeline.commands.dagster_home import ensure_dagster_home
 

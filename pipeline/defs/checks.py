@@ -5,32 +5,29 @@ writer makes the writer fail at once, so they run as steps of the same run, afte
 """
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 
-from pipeline.config.freshness import stale_after_hours
+from pipeline.config.freshness import stale_after_hours, stale_orgs, utc
 from pipeline.config.settings import Settings
 from pipeline.defs.ingest import EXTRACT_RUNS_KEY, USERS_KEY
 from pipeline.defs.pools import DUCKDB_POOL
+from pipeline.sources.atlassian_admin import FINAL, ProgressFn
 from pipeline.warehouse import connect
+
+
+def _reported(progress: ProgressFn, name: str, result: dg.AssetCheckResult) -> dg.AssetCheckResult:
+    """A lasting progress line per check for ``seatwatch run`` (dbt's tests are counted by dbt's step)."""
+    progress(f"check {name}", {"result": "passed" if result.passed else "FAILED", FINAL: True})
+    return result
 
 
 def _query(path: Path, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
     with connect(path, read_only=True) as con:
         return con.execute(sql, list(params)).fetchall()
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def stale_orgs(latest: dict[str, datetime], now: datetime, max_age: timedelta) -> dict[str, float]:
-    """Orgs whose activity is complete only up to longer ago than ``max_age``, with their age in hours."""
-    ages = {org: (now - _utc(moment)).total_seconds() / 3600 for org, moment in latest.items()}
-    return {org: round(age, 1) for org, age in ages.items() if age > max_age.total_seconds() / 3600}
 
 
 @dg.asset_check(
@@ -42,19 +39,25 @@ def stale_orgs(latest: dict[str, datetime], now: datetime, max_age: timedelta) -
     ),
     pool=DUCKDB_POOL,
 )
-def activity_is_fresh(settings: dg.ResourceParam[Settings]) -> dg.AssetCheckResult:
+def activity_is_fresh(
+    settings: dg.ResourceParam[Settings], progress: dg.ResourceParam[ProgressFn]
+) -> dg.AssetCheckResult:
     rows = _query(
         settings.warehouse_path,
         "select org_id, max(activity_complete_through) from raw.extract_runs group by org_id",
     )
     latest = dict(rows)
-    stale = stale_orgs(latest, datetime.now(UTC), timedelta(hours=stale_after_hours()))
-    return dg.AssetCheckResult(
-        passed=bool(latest) and not stale,
-        metadata={
-            "activity_complete_through": {org: _utc(m).isoformat() for org, m in latest.items()},
-            "stale_orgs_age_hours": stale,
-        },
+    stale = stale_orgs(latest, datetime.now(UTC))
+    return _reported(
+        progress,
+        "activity_is_fresh",
+        dg.AssetCheckResult(
+            passed=bool(latest) and not stale,
+            metadata={
+                "activity_complete_through": {org: utc(m).isoformat() for org, m in latest.items()},
+                "stale_orgs_age_hours": stale,
+            },
+        ),
     )
 
 
@@ -73,14 +76,19 @@ def count_mismatches(api_counts: dict[str, int], loaded: dict[str, int]) -> dict
     pool=DUCKDB_POOL,
 )
 def users_match_api_count(
-    context: dg.AssetCheckExecutionContext, settings: dg.ResourceParam[Settings]
+    context: dg.AssetCheckExecutionContext,
+    settings: dg.ResourceParam[Settings],
+    progress: dg.ResourceParam[ProgressFn],
 ) -> dg.AssetCheckResult:
     # The load records the API's count (GET …/directories/-/users/count) in its metadata; the snapshot
     # rows that reached DuckDB under that run id are what it is compared with.
     event = context.instance.get_latest_materialization_event(USERS_KEY)
     materialization = event.asset_materialization if event else None
     if event is None or materialization is None or "api_user_count" not in materialization.metadata:
-        return dg.AssetCheckResult(passed=False, metadata={"reason": "no load with an API user count yet"})
+        reason = {"reason": "no load with an API user count yet"}
+        return _reported(
+            progress, "users_match_api_count", dg.AssetCheckResult(passed=False, metadata=reason)
+        )
     api_counts = materialization.metadata["api_user_count"].value
     rows = _query(
         settings.warehouse_path,
@@ -88,9 +96,13 @@ def users_match_api_count(
         [event.run_id],
     )
     mismatches = count_mismatches(api_counts, dict(rows))
-    return dg.AssetCheckResult(
-        passed=not mismatches,
-        metadata={"api_user_count": api_counts, "loaded": dict(rows), "mismatches": mismatches},
+    return _reported(
+        progress,
+        "users_match_api_count",
+        dg.AssetCheckResult(
+            passed=not mismatches,
+            metadata={"api_user_count": api_counts, "loaded": dict(rows), "mismatches": mismatches},
+        ),
     )
 
 

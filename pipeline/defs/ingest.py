@@ -26,7 +26,14 @@ from pipeline.config.settings import Settings
 from pipeline.defs.pools import DUCKDB_POOL
 from pipeline.defs.translator import SeatwatchDltTranslator, dlt_asset_key, dlt_resource_name
 from pipeline.extract.run import DATASET_NAME, PIPELINE_NAME, ExtractResult, run_extract
-from pipeline.sources.atlassian_admin import RUN_RECORD_RESOURCE, ProgressFn, RunInfo, atlassian_admin
+from pipeline.sources.atlassian_admin import (
+    ELAPSED,
+    FINAL,
+    RUN_RECORD_RESOURCE,
+    ProgressFn,
+    RunInfo,
+    atlassian_admin,
+)
 
 USERS_KEY = dlt_asset_key("users")
 EXTRACT_RUNS_KEY = dlt_asset_key(RUN_RECORD_RESOURCE)
@@ -79,6 +86,20 @@ def _metadata(key: dg.AssetKey, result: ExtractResult) -> dict[str, Any]:
     return metadata
 
 
+def _report_loaded(progress: ProgressFn, tables: list[str], result: ExtractResult, elapsed: float) -> None:
+    """One lasting progress line for the load, before the next step starts (dbt then reads these rows)."""
+    progress(
+        "raw tables loaded",
+        {
+            "tables": len(tables),
+            "rows": sum(result.rows_loaded.get(table, 0) for table in tables),
+            "API calls": sum(stats.calls for stats in result.api_stats.values()),
+            ELAPSED: elapsed,
+            FINAL: True,
+        },
+    )
+
+
 @dlt_assets(
     dlt_source=_SPEC_SOURCE,
     dlt_pipeline=_spec_pipeline(),
@@ -91,13 +112,16 @@ def atlassian_raw(
     settings: dg.ResourceParam[Settings],
     progress: dg.ResourceParam[ProgressFn],
 ) -> Iterator[dg.MaterializeResult]:
+    started = time.monotonic()
     selected = sorted(context.selected_asset_keys, key=lambda key: key.to_user_string())
+    tables = [dlt_resource_name(key) for key in selected]
     result = run_extract(
         settings,
         run_id=context.run_id,
-        resources=[dlt_resource_name(key) for key in selected],
+        resources=tables,
         progress=_log_progress(context.log, progress),
         count_users=USERS_KEY in selected,
     )
+    _report_loaded(progress, tables, result, time.monotonic() - started)
     for key in selected:
         yield dg.MaterializeResult(asset_key=key, metadata=_metadata(key, result))

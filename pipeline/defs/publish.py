@@ -8,12 +8,16 @@ candidates, reclaimable cost), read back from the fresh copy so the UI shows exa
 from collections.abc import Sequence
 
 import dagster as dg
+import duckdb
 
+from pipeline.config.errors import lock_error_in
 from pipeline.config.settings import Settings
 from pipeline.defs.pools import DUCKDB_POOL
 from pipeline.defs.translator import PUBLISHED_GROUP
 from pipeline.readers.report.page import report_path_beside, write_report
+from pipeline.readers.run_history import PUBLISHED_COPY_KEY
 from pipeline.readers.summary import RunSummary, build_summary
+from pipeline.sources.atlassian_admin import FINAL, ProgressFn
 from pipeline.warehouse import connect, publish
 
 # This run's extract when it had one (a run may only rebuild the marts), else the latest extract.
@@ -46,7 +50,7 @@ def run_metadata(summary: RunSummary, api_stats: tuple) -> dict[str, dg.Metadata
 
 def build_published_copy(marts: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
     @dg.asset(
-        name="published_copy",
+        name=PUBLISHED_COPY_KEY,
         group_name=PUBLISHED_GROUP,
         deps=marts,
         pool=DUCKDB_POOL,
@@ -57,11 +61,18 @@ def build_published_copy(marts: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
         ),
     )
     def published_copy(
-        context: dg.AssetExecutionContext, settings: dg.ResourceParam[Settings]
+        context: dg.AssetExecutionContext,
+        settings: dg.ResourceParam[Settings],
+        progress: dg.ResourceParam[ProgressFn],
     ) -> dg.MaterializeResult:
-        target = publish(settings.warehouse_path, settings.published_path)
+        progress("publish", {"copy": str(settings.published_path)})
+        try:
+            target = publish(settings.warehouse_path, settings.published_path)
+        except duckdb.IOException as error:
+            raise (lock_error_in(str(error)) or error) from None
         report = write_report(target, report_path_beside(target))
         summary = build_summary(target)
+        progress("publish", {"copy": str(target), "report": str(report), FINAL: True})
         with connect(target, read_only=True) as con:
             api_stats = con.execute(_RUN_STATS_SQL, {"run_id": context.run_id}).fetchone()
         return dg.MaterializeResult(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-DAILY_JOB_NAME = "seatwatch_daily"
+from pipeline.readers.run_history import DAILY_JOB_NAME
 
 daily_job = dg.define_asset_job(
     DAILY_JOB_NAME,

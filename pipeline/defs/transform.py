@@ -18,7 +18,8 @@ from pipeline.config.settings import Settings
 from pipeline.defs.dbt_project import seatwatch_dbt_project
 from pipeline.defs.pools import DUCKDB_POOL
 from pipeline.defs.translator import SeatwatchDbtTranslator
-from pipeline.sources.atlassian_admin import ProgressFn
+from pipeline.sources.atlassian_admin import FINAL, ProgressFn
+from pipeline.warehouse import check_unlocked
 
 dbt_project = seatwatch_dbt_project()
 # One folder for every run's artefacts instead of dagster-dbt's new folder per invocation: dbt steps never
@@ -46,6 +47,7 @@ def dbt_models(
     # The warehouse goes to profiles.yml as a var: DbtCliResource.cli() takes no environment of its own.
     warehouse = json.dumps({"warehouse_path": str(settings.warehouse_path)})
     apply_offline_defaults()  # DO_NOT_TRACK and friends, unless the user chose otherwise
+    check_unlocked(settings.warehouse_path)  # dbt would report a lock only deep in its log
     # A data test that fails is a failed check, not a failed step: the marts are built (a blocking test sits
     # on a leaf, so nothing is skipped) and published, and the run reports the check. Anything else that
     # goes wrong (a model error, a skipped node) fails the step, as dbt's exit code would.
@@ -54,9 +56,15 @@ def dbt_models(
     )
     # One event per model, seed and test that finished: counted for the terminal.
     total = len(context.selected_asset_keys) + len(context.selected_asset_check_keys)
+    tests = failed = 0
     for done, event in enumerate(invocation.stream(), start=1):
-        progress("dbt build", {"done": min(done, total), "total": total})
+        if isinstance(event, dg.AssetCheckResult | dg.AssetCheckEvaluation):
+            tests += 1
+            failed += not event.passed
+        if done < total:
+            progress("dbt build", {"done": done, "total": total})
         yield event
+    progress("dbt build", {"models": total - tests, "tests": tests, "tests failed": failed, FINAL: True})
     broken = build_errors(invocation)
     if broken:
         raise dg.Failure(f"dbt build failed at {', '.join(broken[:3])}; `seatwatch run --verbose` shows why.")

@@ -23,6 +23,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 
 from pipeline.readers.trust import TRUST_CHECK
 from pipeline.sources.atlassian_admin import SOURCE_NAME
+from pipeline.sources.atlassian_admin.schema import RAW_TABLES
 
 RAW_GROUP = "raw"
 MARTS_GROUP = "marts"
@@ -40,12 +41,47 @@ def dlt_resource_name(key: dg.AssetKey) -> str:
     return key.path[-1].removeprefix(_DLT_KEY_PREFIX)
 
 
+def _quoted(columns: Any) -> str:
+    names = columns if isinstance(columns, list) else [columns]
+    return ", ".join(f"`{name}`" for name in names)
+
+
+def describe_test(test: Mapping[str, Any]) -> str:
+    """A sentence for a dbt data test from its generic test and arguments (``test_metadata``)."""
+    metadata = test.get("test_metadata") or {}
+    kwargs = metadata.get("kwargs") or {}
+    column = kwargs.get("column_name")
+    name = metadata.get("name")
+    if name == "not_null":
+        return f"{_quoted(column)} is never null."
+    if name == "unique":
+        return f"{_quoted(column)} never repeats."
+    if name == "accepted_values":
+        return f"{_quoted(column)} is one of: {', '.join(map(str, kwargs.get('values', [])))}."
+    if name == "primary_key":
+        return f"{_quoted(kwargs.get('columns', []))} identify a row: never null, never repeated."
+    if name == "expression_is_true":
+        return f"Every row satisfies `{kwargs.get('expression')}`."
+    if name == "has_parent":
+        return f"Every row's {_quoted(kwargs.get('columns', []))} exists in {kwargs.get('to')}."
+    if name == "relationships":
+        return f"Every {_quoted(column)} exists in {kwargs.get('to')}.{kwargs.get('field')}."
+    if name:
+        return f"dbt test {name}({', '.join(f'{k}={v}' for k, v in kwargs.items() if k != 'model')})."
+    path = test.get("original_file_path")
+    return f"dbt test {test.get('name')}: passes when its query ({path}) finds no rows."
+
+
 class SeatwatchDltTranslator(DagsterDltTranslator):
     def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
         spec = super().get_asset_spec(data)
         # dagster-dlt gives every resource an upstream `atlassian_admin_<resource>` key that nothing
         # produces; the API is not an asset here, so those keys would only show as dangling nodes.
-        return spec.replace_attributes(deps=[], group_name=RAW_GROUP)
+        # dagster-dlt describes a resource by its function's docstring, which a transformer (the resources
+        # fed by user_pages and org_groups) does not have: the raw schema says what each table holds.
+        table = RAW_TABLES.get(data.resource.name)
+        description = f"raw.{data.resource.name}: {table.description}" if table else spec.description
+        return spec.replace_attributes(deps=[], group_name=RAW_GROUP, description=description)
 
 
 class SeatwatchDbtTranslator(DagsterDbtTranslator):
@@ -65,18 +101,24 @@ class SeatwatchDbtTranslator(DagsterDbtTranslator):
             return super().get_asset_key(dbt_resource_props)  # meta.dagster.asset_key: the dlt asset
         return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
 
-    def get_asset_check_spec(
-        self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: Any
-    ) -> dg.AssetCheckSpec | None:
-        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
-        # The trust check fails the run (severity ERROR, `seatwatch run` exits 1) but must not block: the
-        # marts already carry no cleanup_ready row for an untrusted product, and publishing them replaces a
-        # copy that may still hold yesterday's unsafe plan.
-        if spec is not None and spec.name == TRUST_CHECK:
-            spec = spec._replace(blocking=False)
-        return spec
-
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str:
         if dbt_resource_props["resource_type"] == "source":
             return RAW_GROUP
         return dbt_resource_props["schema"]
+
+    def get_asset_check_spec(
+        self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: Any
+    ) -> dg.AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None:
+            return spec
+        # The trust check fails the run (severity ERROR, `seatwatch run` exits 1) but must not block: the
+        # marts already carry no cleanup_ready row for an untrusted product, and publishing them replaces a
+        # copy that may still hold yesterday's unsafe plan.
+        if spec.name == TRUST_CHECK:
+            spec = spec._replace(blocking=False)
+        if spec.description:
+            return spec
+        # dagster-dbt only reads `meta.description`: without this every dbt test says "No description".
+        test = manifest["nodes"][unique_id]
+        return spec._replace(description=(test.get("description") or "").strip() or describe_test(test))

@@ -19,7 +19,7 @@ import dlt
 from dlt.common.pipeline import LoadInfo
 
 from pipeline.atlassian.client import ApiStats
-from pipeline.config.errors import SeatwatchError
+from pipeline.config.errors import user_error
 from pipeline.config.offline import apply_offline_defaults
 from pipeline.config.settings import Settings
 from pipeline.sources.atlassian_admin import (
@@ -29,7 +29,7 @@ from pipeline.sources.atlassian_admin import (
     RunInfo,
     atlassian_admin,
 )
-from pipeline.warehouse import ensure_warehouse
+from pipeline.warehouse import check_unlocked, ensure_warehouse
 
 PIPELINE_NAME = "seatwatch"
 DATASET_NAME = "raw"
@@ -102,18 +102,9 @@ def open_sessions(
 
 
 def unwrap_error(error: BaseException) -> BaseException:
-    """dlt wraps exceptions raised inside resources; find ours so the CLI can print its one line."""
-    seen: set[int] = set()
-    pending: list[BaseException | None] = [error]
-    while pending:
-        current = pending.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, SeatwatchError):
-            return current
-        pending += [getattr(current, "exception", None), current.__cause__, current.__context__]
-    return error
+    """dlt wraps exceptions raised inside resources; find ours (or DuckDB's lock error, as ours) so the CLI
+    can print its one line."""
+    return user_error(error) or error
 
 
 def run_extract(
@@ -135,6 +126,7 @@ def run_extract(
         local_now = datetime.now(UTC)
         offsets = {s.org_id: (s.api.server_now() - local_now).total_seconds() for s in sessions}
         ensure_warehouse(settings.warehouse_path)
+        check_unlocked(settings.warehouse_path)
         pipeline = make_pipeline(settings)
         # A package left by a crashed run would otherwise be loaded first, or block new data.
         pipeline.abort_packages()

@@ -1,21 +1,21 @@
 """CSV exports read from the published copy (``data/seatwatch.duckdb``).
 
 The users export is the one Atlassian's own export cannot produce: invited users who never accepted are
-``Invited``, never ``Active``, and every product gets its own access and last-active columns. Files are
-written to a temporary name and renamed, so a failed export leaves nothing half-written.
+``Invited``, never ``Active``, and every product gets its own access and last-active columns. Where and
+how files are written (temporary file and rename, refused targets, permissions, ``-``, Excel) is
+:mod:`pipeline.readers.csv_output`.
 """
 
 from __future__ import annotations
 
-import csv
 import os
-import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pipeline.config.errors import ConfigurationError, SeatwatchError
+from pipeline.readers.csv_output import OutputTarget
 from pipeline.warehouse import connect
 
 STATUS_WORDS = {
@@ -29,7 +29,16 @@ STATUS_WORDS = {
     "removed": "Removed",
     "not_invited": "Not invited",
 }
-USER_COLUMNS = ["account_id", "name", "email", "status", "invited_at", "added_to_org", "last_active"]
+USER_COLUMNS = [
+    "org_id",
+    "account_id",
+    "name",
+    "email",
+    "status",
+    "invited_at",
+    "added_to_org",
+    "last_active",
+]
 PLAN_COLUMNS = [
     "org_id",
     "account_id",
@@ -70,30 +79,6 @@ def _open_published(published: Path) -> Any:
     return connect(published, read_only=True)
 
 
-def _write_csv(output: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    output = output.expanduser()
-    if output.is_dir():
-        raise ConfigurationError(f"--output {output} is a folder: give a file name such as users.csv.")
-    if not output.parent.exists():
-        raise ConfigurationError(
-            f"--output: folder {output.parent} does not exist; create it or pick another."
-        )
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
-    count = 0
-    try:
-        with os.fdopen(handle, "w", newline="", encoding="utf-8") as stream:
-            writer = csv.writer(stream)
-            writer.writerow(header)
-            for row in rows:
-                writer.writerow(row)
-                count += 1
-        Path(tmp_name).replace(output)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-    return count
-
-
 def _org_filter(con: Any, org_id: str | None) -> tuple[str, list[Any]]:
     if org_id is None:
         return "", []
@@ -105,8 +90,11 @@ def _org_filter(con: Any, org_id: str | None) -> tuple[str, list[Any]]:
     return "where u.org_id = ?", [org_id]
 
 
-def export_users(published: Path, output: Path, org_id: str | None = None) -> int:
-    """Write one row per user; returns the number of rows."""
+def export_users(
+    published: Path, output: str | os.PathLike[str], org_id: str | None = None, *, excel: bool = False
+) -> int:
+    """Write one row per user; returns the number of rows. ``output`` may be ``-`` (standard output)."""
+    target = OutputTarget.check(output)  # refused before any work, so nothing is ever half-written
     with _open_published(published) as con:
         where, params = _org_filter(con, org_id)
         products = [
@@ -137,7 +125,7 @@ def export_users(published: Path, output: Path, org_id: str | None = None) -> in
 
     def rows() -> Iterable[list[Any]]:
         for org, account, name, email, status, invited_at, added, last_active in users:
-            row = [account, name or "", email or "", STATUS_WORDS.get(status, status or "")]
+            row = [org, account, name or "", email or "", STATUS_WORDS.get(status, status or "")]
             # Dates for "added" and "last active", as in Atlassian's own export; the invite keeps its time.
             row += [_iso(invited_at), _iso(_date(added)), _iso(_date(last_active))]
             for product in products:
@@ -145,11 +133,14 @@ def export_users(published: Path, output: Path, org_id: str | None = None) -> in
                 row += ["Yes" if access else "No", _iso(last)]
             yield row
 
-    return _write_csv(output, header, rows())
+    return target.write(header, rows(), excel=excel)
 
 
-def export_plan(published: Path, output: Path, org_id: str | None = None) -> int:
+def export_plan(
+    published: Path, output: str | os.PathLike[str], org_id: str | None = None, *, excel: bool = False
+) -> int:
     """Write the reclamation plan (candidates that are not protected)."""
+    target = OutputTarget.check(output)
     with _open_published(published) as con:
         where, params = _org_filter(con, org_id)
         rows = con.execute(
@@ -161,4 +152,6 @@ def export_plan(published: Path, output: Path, org_id: str | None = None) -> int
             """,
             params,
         ).fetchall()
-    return _write_csv(output, PLAN_COLUMNS, ([_iso(v) if v is not None else "" for v in r] for r in rows))
+    return target.write(
+        PLAN_COLUMNS, ([_iso(v) if v is not None else "" for v in r] for r in rows), excel=excel
+    )

@@ -1,104 +1,162 @@
-"""``seatwatch status``: recent runs per org, freshness, and whether the published copy is current."""
+"""``seatwatch status``: did the last runs succeed, and how old is the data readers see?
+
+Read only, from two places: the Dagster instance (the runs: who started them, when, how long, how they
+ended and why; see :mod:`pipeline.readers.run_history`) and the published copy (per org, the as-of date and
+how far activity is complete, judged by the one freshness rule of :mod:`pipeline.config.freshness`). The
+warehouse is never opened, so status works while a run writes it.
+
+``healthy`` is false, and the command exits 1, when the latest finished run failed (its checks included),
+when any org's published data is stale, or when there is no published copy yet.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
-from pipeline.config.errors import SeatwatchError
-from pipeline.config.freshness import stale_after_hours
+from pipeline.config.freshness import age_hours, is_stale, stale_after_hours, utc
+from pipeline.readers.run_history import History, read_history
 from pipeline.warehouse import connect
 
 
-@dataclass
-class OrgRun:
+@dataclass(frozen=True)
+class OrgFreshness:
     org_id: str
     run_id: str
-    extracted_at: datetime
     as_of_date: str
     activity_complete_through: datetime
-    api_calls: int
-    api_rate_limited: int
-    users_loaded: int
+    age_hours: float
+    stale: bool
 
-    def age_hours(self, now: datetime) -> float:
-        return (now - self.activity_complete_through).total_seconds() / 3600
-
-
-def _runs(con: Any, table: str, limit: int) -> list[OrgRun]:
-    rows = con.execute(
-        f"""
-        select org_id, run_id, extracted_at, as_of_date::varchar, activity_complete_through,
-               api_calls, api_rate_limited, users_loaded
-        from {table}
-        qualify row_number() over (partition by org_id order by extracted_at desc, run_id desc) <= ?
-        order by org_id, extracted_at desc
-        """,
-        [limit],
-    ).fetchall()
-    return [OrgRun(*row[:2], _utc(row[2]), row[3], _utc(row[4]), *row[5:]) for row in rows]
+    def to_dict(self) -> dict[str, Any]:
+        return dict(asdict(self), activity_complete_through=self.activity_complete_through.isoformat())
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    # The published copy stores UTC timestamps without a zone (readable without pytz); the warehouse with one.
-    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
+@dataclass
+class Status:
+    data_dir: Path
+    published_path: Path
+    published_exists: bool
+    history: History
+    orgs: list[OrgFreshness] = field(default_factory=list)
+
+    @property
+    def published_from_latest_success(self) -> bool | None:
+        """None when the instance records no publication of this copy (e.g. another Dagster home)."""
+        latest = self.history.latest_success
+        if latest is None or self.history.published_by_run is None:
+            return None
+        return latest.run_id == self.history.published_by_run
+
+    @property
+    def problems(self) -> list[str]:
+        found = []
+        latest = self.history.latest_finished
+        if latest is not None and latest.is_failure:
+            found.append(f"the latest run {latest.run_id[:8]} {latest.outcome}: {latest.reason}")
+        if not self.published_exists:
+            found.append(f"no published copy at {self.published_path} yet: run `seatwatch run`.")
+        stale = [org for org in self.orgs if org.stale]
+        for org in stale:
+            found.append(
+                f"org {org.org_id}: activity complete through {org.age_hours:g} h ago, over the "
+                f"{stale_after_hours():g} h limit: run `seatwatch run` "
+                "(or check the schedule in `seatwatch ui`)."
+            )
+        return found
+
+    @property
+    def healthy(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "healthy": self.healthy,
+            "problems": self.problems,
+            "data_dir": str(self.data_dir),
+            "runs": [run.to_dict() for run in self.history.runs],
+            "published": {
+                "path": str(self.published_path),
+                "exists": self.published_exists,
+                "run_id": self.history.published_by_run,
+                "from_latest_successful_run": self.published_from_latest_success,
+            },
+            "orgs": [org.to_dict() for org in self.orgs],
+            "stale_after_hours": stale_after_hours(),
+        }
 
 
-def read_status(warehouse: Path, published: Path, *, limit: int = 5) -> dict[str, Any]:
-    if not warehouse.exists():
-        raise SeatwatchError(f"No warehouse at {warehouse} yet: run `seatwatch run` first.")
-    try:
-        with connect(warehouse, read_only=True) as con:
-            runs = _runs(con, "raw.extract_runs", limit)
-        writer_busy = False
-    except duckdb.IOException:
-        # A run holds the write lock: fall back on the published copy, which readers may always open.
-        runs, writer_busy = [], True
-    published_runs: list[OrgRun] = []
-    if published.exists():
-        with connect(published, read_only=True) as con:
-            published_runs = _runs(con, "marts.pipeline_runs", 1)
-    latest: dict[str, str] = {}
-    for run in runs:  # newest first per org
-        latest.setdefault(run.org_id, run.run_id)
-    published_latest = {run.org_id: run.run_id for run in published_runs}
-    return {
-        "runs": runs or published_runs,
-        "writer_busy": writer_busy,
-        "published_exists": published.exists(),
-        "published_current": bool(published_latest) and (writer_busy or latest == published_latest),
-    }
+def _org_freshness(published: Path, now: datetime) -> list[OrgFreshness]:
+    with connect(published, read_only=True) as con:
+        rows = con.execute(
+            """
+            select org_id, run_id, as_of_date::varchar, activity_complete_through
+            from marts.pipeline_runs
+            qualify row_number() over (partition by org_id order by extracted_at desc, started_at desc) = 1
+            order by org_id
+            """
+        ).fetchall()
+    result = []
+    for org_id, run_id, as_of, complete_through in rows:
+        age, stale = age_hours(complete_through, now), is_stale(complete_through, now)
+        result.append(OrgFreshness(org_id, run_id, as_of, utc(complete_through), age, stale))
+    return result
 
 
-def format_status(
-    status: dict[str, Any], warehouse: Path, published: Path, now: datetime | None = None
-) -> str:
+def read_status(
+    dagster_home: Path, data_dir: Path, published: Path, *, limit: int = 5, now: datetime | None = None
+) -> Status:
     now = now or datetime.now(UTC)
-    lines = [f"Warehouse: {warehouse}" + ("  (a run is writing it now)" if status["writer_busy"] else "")]
-    if not status["published_exists"]:
-        lines.append(f"Published copy: {published} (missing: run `seatwatch run`)")
+    history = read_history(dagster_home, data_dir, published, limit=limit)
+    exists = published.exists()
+    orgs = _org_freshness(published, now) if exists else []
+    return Status(data_dir, published, exists, history, orgs)
+
+
+def _when(moment: datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S}" if moment else "-"
+
+
+def format_status(status: Status) -> str:
+    lines = [f"Data folder: {status.data_dir}", "", "Latest runs (newest first, times UTC):"]
+    if status.history.runs:
+        lines.append(f"  {'run id':<8}  {'trigger':<8}  {'started':<19}  {'duration':>8}  outcome")
+        for run in status.history.runs:
+            duration = f"{run.duration_seconds:.0f} s" if run.duration_seconds is not None else "-"
+            outcome = run.outcome + (f": {run.reason}" if run.reason else "")
+            started = _when(run.started_at)
+            lines.append(f"  {run.run_id[:8]:<8}  {run.trigger:<8}  {started:<19}  {duration:>8}  {outcome}")
     else:
-        current = (
-            "current" if status["published_current"] else "behind the warehouse: the last run did not publish"
-        )
-        lines.append(f"Published copy: {published} ({current})")
-    lines += [
-        "",
-        f"  {'org':<38} {'extracted at (API clock)':<26} {'as of':<10} {'age h':>6} {'calls':>6} {'429s':>5}",
-    ]
-    for run in status["runs"]:
-        age = run.age_hours(now)
-        stale = "  STALE" if age > stale_after_hours() else ""
-        lines.append(
-            f"  {run.org_id:<38} {run.extracted_at:%Y-%m-%d %H:%M:%S %Z}    {run.as_of_date:<10} {age:>6.1f} "
-            f"{run.api_calls:>6} {run.api_rate_limited:>5}{stale}"
-        )
-    if not status["runs"]:
-        lines.append("  no runs yet")
+        lines.append("  no runs recorded in the Dagster instance yet")
     lines.append("")
-    lines.append(f"Age = hours since activity is complete; over {stale_after_hours():g} h is stale.")
+    if not status.published_exists:
+        lines.append(f"Published copy: {status.published_path} (missing)")
+    else:
+        current = status.published_from_latest_success
+        by = status.history.published_by_run
+        origin = (
+            "from the latest successful run"
+            if current
+            else f"from run {by[:8]}, not from the latest successful run"
+            if current is False and by
+            else "its run is not recorded in this Dagster instance"
+        )
+        lines.append(f"Published copy: {status.published_path} ({origin})")
+        lines.append(
+            f"  {'org':<38}  {'run id':<8}  {'as of':<10}  {'activity complete through':<25}  {'age h':>6}  "
+            "fresh?"
+        )
+        for org in status.orgs:
+            fresh = f"STALE (over {stale_after_hours():g} h)" if org.stale else "fresh"
+            lines.append(
+                f"  {org.org_id:<38}  {org.run_id[:8]:<8}  {org.as_of_date:<10}  "
+                f"{_when(org.activity_complete_through):<25}  {org.age_hours:>6.1f}  {fresh}"
+            )
+    lines.append("")
+    if status.healthy:
+        lines.append("OK: the latest run succeeded and the data is fresh.")
+    else:
+        lines += [f"PROBLEM: {problem}" for problem in status.problems]
     return "\n".join(lines)

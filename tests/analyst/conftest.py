@@ -13,4 +13,5 @@ from tests.conftest import DemoRun
 def published(demo_run: DemoRun, monkeypatch: pytest.MonkeyPatch) -> Path:
     assert demo_run.exit_code == 0, demo_run.stderr
     monkeypatch.setenv("SEATWATCH_DATA_DIR", str(demo_run.data_dir))
+    monkeypatch.setenv("DAGSTER_HOME", str(demo_run.dagster_home))  # read only (seatwatch status)
     return demo_run.published

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from pathlib import Path
@@ -34,9 +35,7 @@ def test_the_summary_counts_users_and_products(demo_run: DemoRun, published: Pat
     assert f"Estimated monthly reclaimable cost: {summary['est_monthly_reclaimable_cost']:,.2f} " in out
 
 
-def test_the_summary_per_product_equals_the_usage_mart_for_the_as_of_day(
-    demo_run: DemoRun, published: Path
-) -> None:
+def test_the_summary_per_product_equals_the_usage_mart_for_the_as_of_day(published: Path) -> None:
     summary = build_summary(published).to_dict()
     with connect(published, read_only=True) as con:
         rows = con.execute(
@@ -63,7 +62,8 @@ def test_users_export_shows_invited_users_as_invited(published: Path, tmp_path: 
     with output.open(encoding="utf-8") as stream:
         rows = list(csv.DictReader(stream))
     header = list(rows[0])
-    assert header[:7] == [
+    assert header[:8] == [
+        "org_id",
         "account_id",
         "name",
         "email",
@@ -72,7 +72,7 @@ def test_users_export_shows_invited_users_as_invited(published: Path, tmp_path: 
         "added_to_org",
         "last_active",
     ]
-    assert header[7:] == [f"{p} {suffix}" for p in PRODUCTS for suffix in ("access", "last active")]
+    assert header[8:] == [f"{p} {suffix}" for p in PRODUCTS for suffix in ("access", "last active")]
     with connect(published, read_only=True) as con:
         pending = {row[0] for row in con.execute(
             "select account_id from marts.dim_users where lifecycle_status = 'invited_pending'"
@@ -101,10 +101,24 @@ def test_plan_export_and_a_bad_output_path(
     assert not (tmp_path / "missing").exists()
 
 
+def test_users_export_to_standard_output(published: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["export", "users", "-o", "-", "--excel"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("\ufefforg_id,account_id,")
+    rows = list(csv.DictReader(io.StringIO(out.removeprefix("\ufeff"))))
+    assert len(rows) == 500 and {row["org_id"] for row in rows} == {rows[0]["org_id"]}
+    assert err == "Wrote 500 rows to standard output\n"
+
+
 def test_status_says_the_published_copy_is_current(published: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["status"]) == 0
     out = capsys.readouterr().out
-    assert "(current)" in out and "no runs yet" not in out
+    assert "(from the latest successful run)" in out and "OK:" in out
+    assert main(["status", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["healthy"] and status["published"]["from_latest_successful_run"]
+    assert status["runs"][0]["outcome"] == "succeeded" and status["runs"][0]["trigger"] == "CLI"
+    assert [org["stale"] for org in status["orgs"]] == [False]
 
 
 @pytest.mark.parametrize("query", QUERIES, ids=[path.stem for path in QUERIES])

@@ -1,6 +1,6 @@
 """Issue 14 acceptance: the HTML report, its place in every run, the docs site, and a clean analyst surface.
 
-Every test reads the one demo run of ``tests/analyst/conftest.py``; the browser checks skip without Chromium.
+Every test reads the session's one demo run (``tests/conftest.py``); the browser checks skip without Chromium.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from dagster import AssetKey, DagsterEventType
+from dagster import AssetKey, DagsterEventType, DagsterInstance
 
 from benchmarks.report_in_browser import check_report, find_browser
 from pipeline.cli import main
@@ -50,10 +50,9 @@ HEADLINE_KEYS = ["users_with_access", "active_users_30d", "active_users_90d", "i
 
 @pytest.fixture(scope="module")
 def report(demo_run: DemoRun, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data_dir = demo_run.data_dir
     output = tmp_path_factory.mktemp("report") / "report.html"
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("SEATWATCH_DATA_DIR", str(data_dir))
+        env.setenv("SEATWATCH_DATA_DIR", str(demo_run.data_dir))
         assert main(["report", "--output", str(output)]) == 0
     return output
 
@@ -93,17 +92,11 @@ def test_every_chart_has_data_titles_and_axis_titles(published: Path) -> None:
             assert axis.title.text, f"{chart_id} has an axis without a title"
 
 
-def test_run_writes_the_report_beside_the_copy_and_dagster_links_it(
-    demo_run: DemoRun, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from pipeline.commands.dagster_home import project_instance
-
-    data_dir = demo_run.data_dir
-    [run_id] = re.findall(r"^Dagster run (\S+);", demo_run.stdout, re.MULTILINE)
-    monkeypatch.setenv("DAGSTER_HOME", str(demo_run.dagster_home))
-    beside = data_dir / "report.html"
+def test_run_writes_the_report_beside_the_copy_and_dagster_links_it(demo_run: DemoRun) -> None:
+    beside = demo_run.data_dir / "report.html"
     assert beside.exists() and _headline(beside.read_text(encoding="utf-8"))
-    with project_instance() as instance:
+    [run_id] = re.findall(r"^Dagster run (\S+);", demo_run.stdout, re.MULTILINE)
+    with DagsterInstance.from_config(str(demo_run.dagster_home)) as instance:
         events = instance.all_logs(run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
     [published] = [e for e in events if e.dagster_event.asset_key == AssetKey("published_copy")]
     metadata = published.dagster_event.step_materialization_data.materialization.metadata

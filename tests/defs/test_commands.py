@@ -46,7 +46,7 @@ def test_ui_refuses_a_bad_port(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--port" in capsys.readouterr().err
 
 
-def test_run_that_fails_exits_1_with_the_cause_in_one_line(
+def test_a_wrong_key_ends_the_run_before_dagster_starts_in_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     world = World(SimulatorConfig(users=5, seed=3))
@@ -54,10 +54,30 @@ def test_run_that_fails_exits_1_with_the_cause_in_one_line(
         monkeypatch.setenv("ATLASSIAN_API_BASE_URL", simulator.base_url)
         monkeypatch.setenv("ATLASSIAN_ORG_ID", next(iter(world.orgs)))
         monkeypatch.setenv("ATLASSIAN_API_KEY", "not-the-key-1234")
-        assert main(["run", "--quiet"]) == 1
+        assert main(["run", "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "failed:" in err and "atlassian_raw: " in err and "API key" in err
-    assert "not-the-key-1234" not in err
+    assert err.count("\n") == 1 and err.startswith("seatwatch: error: ") and "API key" in err
+    assert "not-the-key-1234" not in err and "Error" not in err
+    assert not Path(os.environ["DAGSTER_HOME"]).exists()  # refused before any run was recorded
+
+
+@pytest.mark.slow
+def test_a_wrong_key_inside_a_dagster_step_keeps_exit_code_2() -> None:
+    """What the schedule or the UI meets (no preflight there): the step's error keeps its kind."""
+    from pipeline.commands.runner import run_daily_job
+    from pipeline.readers.step_failures import run_failed_error, step_failures
+
+    world = World(SimulatorConfig(users=5, seed=3))
+    with start_in_thread(world) as simulator, dg.DagsterInstance.ephemeral() as instance:
+        settings = load_settings().with_orgs(
+            simulator.base_url, tuple(OrgCredentials(org, Secret("wrong")) for org in world.orgs)
+        )
+        result = run_daily_job(instance, settings, log_level="CRITICAL")
+    assert not result.success
+    failures = step_failures(result.all_events)
+    assert {failure.step for failure in failures} == {"atlassian_raw"}
+    error = run_failed_error(result.run_id, failures)
+    assert error.exit_code == 2 and str(error).startswith("The Atlassian API refused the API key")
 
 
 @pytest.mark.slow
@@ -75,13 +95,19 @@ def test_run_in_demo_mode(demo_run: DemoRun, monkeypatch: pytest.MonkeyPatch) ->
 
 def _load_orgs_table(**resources: object) -> set[str]:
     """Materialise only `dlt_atlassian_admin_orgs`, as a click in the UI would, and read what landed."""
-    from pipeline.definitions import defs
-    from pipeline.defs.schedules import DAILY_JOB_NAME
+    from pipeline.defs.ingest import atlassian_raw
+    from pipeline.defs.resources import build_resources
+    from pipeline.defs.transform import dbt_project
     from pipeline.defs.translator import dlt_asset_key
 
+    # dg.materialize, not the job: a job subset (asset_selection) binds the definitions' resources to its
+    # assets, and Dagster then refuses a resource passed for the same key.
     with dg.DagsterInstance.ephemeral() as instance:
-        result = defs.resolve_job_def(DAILY_JOB_NAME).execute_in_process(
-            instance=instance, asset_selection=[dlt_asset_key("orgs")], resources=resources
+        result = dg.materialize(
+            [atlassian_raw],
+            selection=[dlt_asset_key("orgs")],
+            instance=instance,
+            resources={**build_resources(dbt_project), **resources},
         )
     assert result.success
     warehouse = Path(os.environ["SEATWATCH_DATA_DIR"]) / "warehouse.duckdb"
@@ -183,3 +209,15 @@ def test_run_refuses_a_path_as_org_id_before_any_request(
     assert main(["run"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "is not an org id" in err[0]
+
+
+def test_ui_refuses_a_port_in_use_in_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["ui", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"Port {port}" in err and "in use" in err

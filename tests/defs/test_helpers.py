@@ -7,7 +7,8 @@ import dagster as dg
 import pytest
 
 from pipeline.commands.dagster_home import ensure_dagster_home
-from pipeline.defs.checks import count_mismatches, stale_orgs
+from pipeline.config.freshness import stale_orgs
+from pipeline.defs.checks import count_mismatches
 from pipeline.extract.run import clock_warning
 from pipeline.sources.atlassian_admin import EVENTS_OVERLAP, events_start
 
@@ -17,6 +18,7 @@ NOW = datetime(2026, 11, 23, 1, 15, tzinfo=UTC)
 def test_stale_orgs_are_those_over_48_hours() -> None:
     latest = {"fresh": NOW - timedelta(hours=47), "stale": (NOW - timedelta(hours=49)).replace(tzinfo=None)}
     assert stale_orgs(latest, NOW, timedelta(hours=48)) == {"stale": 49.0}
+    assert stale_orgs(latest, NOW) == {"stale": 49.0}  # the default: the dbt source freshness, 48 h
 
 
 def test_count_mismatches_compare_every_org_the_api_counted() -> None:
@@ -54,6 +56,7 @@ def test_the_dagster_home_is_created_with_one_writer_and_no_telemetry(
     assert home == tmp_path / "home"
     with dg.DagsterInstance.get() as instance:
         assert instance.get_settings("telemetry") == {"enabled": False}
+        assert not instance.nux_enabled  # no newsletter pop-up in the UI
         concurrency = instance.get_concurrency_config()
         assert concurrency.pool_config.default_pool_limit == 1
         assert concurrency.run_queue_config.max_concurrent_runs == 1
@@ -72,3 +75,20 @@ def test_without_dagster_home_the_project_folder_is_used(
     monkeypatch.setattr(home_module, "DAGSTER_HOME_DIR", tmp_path / ".dagster_home")
     assert ensure_dagster_home() == tmp_path / ".dagster_home"
     assert (tmp_path / ".dagster_home" / "dagster.yaml").exists()
+
+
+def test_every_asset_and_check_has_a_description() -> None:
+    from pipeline.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    undescribed = [
+        key.to_user_string()
+        for key in graph.get_all_asset_keys()
+        if not (graph.get(key).description or "").strip()
+    ]
+    undescribed += [
+        key.to_user_string()
+        for key in graph.asset_check_keys
+        if not (graph.get_check_spec(key).description or "").strip()
+    ]
+    assert undescribed == []

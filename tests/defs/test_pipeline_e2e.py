@@ -9,12 +9,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from pipeline.commands.runner import (
-    failed_checks,
-    run_daily_job,
-    step_failures,
-)
+from pipeline.commands.runner import failed_checks, run_daily_job
 from pipeline.config.settings import Settings, load_settings
+from pipeline.readers.step_failures import step_failures
 from pipeline.simulator.model import SimulatorConfig
 from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World
@@ -38,7 +35,7 @@ FRESHNESS = "dlt_atlassian_admin_extract_runs:activity_is_fresh"
 
 
 def _assert_ok(result: dg.ExecuteInProcessResult, *, stale: bool = False) -> None:
-    assert result.success, step_failures(result)
+    assert result.success, step_failures(result.all_events)
     failed = [check.asset_check_key.to_user_string() for check in failed_checks(result)]
     assert failed == ([FRESHNESS] if stale else [])
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from pipeline.config.errors import ConfigurationError, SeatwatchError
 from pipeline.config.offline import OFFLINE_ENV
+from pipeline.config.paths import DBT_PROJECT_DIR as PROJECT_DIR
 
-PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 # The catalog covers the published tables only; the other models stay in the lineage graph.
 PUBLISHED_SELECTOR = "marts"
 # dbt's docs page loads a tracking script from a CDN when the manifest says usage stats are on, whatever

@@ -22,6 +22,8 @@ import dlt
 from pipeline.sources.atlassian_admin import events, org, users
 from pipeline.sources.atlassian_admin.events import AUDIT_RETENTION_DAYS, EVENTS_OVERLAP, events_start
 from pipeline.sources.atlassian_admin.run import (
+    ELAPSED,
+    FINAL,
     OrgSession,
     ProgressFn,
     RunInfo,
@@ -35,7 +37,9 @@ RUN_RECORD_RESOURCE = "extract_runs"
 
 __all__ = [
     "AUDIT_RETENTION_DAYS",
+    "ELAPSED",
     "EVENTS_OVERLAP",
+    "FINAL",
     "RUN_RECORD_RESOURCE",
     "SOURCE_NAME",
     "OrgSession",

@@ -13,6 +13,8 @@ from pipeline.sources.atlassian_admin import schema
 
 # progress(step, counters): long steps report how far they are (the CLI draws it, Dagster logs it).
 ProgressFn = Callable[[str, dict[str, Any]], None]
+FINAL = "final"  # a counter key: this report is the step's last (for steps without done/total)
+ELAPSED = "elapsed"  # a counter key: the step's duration in seconds, when the step measured it itself
 
 
 def no_progress(step: str, counters: dict[str, Any]) -> None:

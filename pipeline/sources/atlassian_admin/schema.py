@@ -43,6 +43,11 @@ USER_COLUMNS = _columns(
     is_for_deletion="bool",
     job_title="text",
     department="text",
+    # Optional profile fields of the v2 user (free text): often null for every user, and dlt warns about
+    # a column it has only seen null ("no type hints") on every load unless it is typed here.
+    organization="text",
+    location="text",
+    time_zone="text",
     extracted_at="timestamp",
     snapshot_date="date",
     run_id="text",
@@ -179,33 +184,96 @@ class RawTable:
     primary_key: tuple[str, ...]
     write_disposition: str  # merge: rows accumulate, keyed; replace: each load holds the latest listing
     columns: TableColumns
+    description: str  # what a row is: the asset's description in the Dagster UI
 
 
 # The raw schema, in one place: the resources take their hints from here, and the tests check the table in
 # docs/architecture.md and the dbt test fixture (tests/dbt/raw_fixture.py) against it.
 RAW_TABLES: dict[str, RawTable] = {
-    "orgs": RawTable(("org_id",), "merge", ORG_COLUMNS),
-    "directories": RawTable(("org_id", "directory_id"), "merge", DIRECTORY_COLUMNS),
-    "users": RawTable(("org_id", "account_id"), "merge", USER_COLUMNS),
-    "user_snapshots": RawTable(("org_id", "snapshot_date", "account_id"), "merge", USER_COLUMNS),
+    "orgs": RawTable(
+        ("org_id",), "merge", ORG_COLUMNS, "One row per org (id, name, when it was read, on the API's clock)."
+    ),
+    "directories": RawTable(
+        ("org_id", "directory_id"), "merge", DIRECTORY_COLUMNS, "The org's user directories (v2 directories)."
+    ),
+    "users": RawTable(
+        ("org_id", "account_id"),
+        "merge",
+        USER_COLUMNS,
+        "Current state, one row per org and account (v2 directory users); raw.user_snapshots keeps the same "
+        "rows per day.",
+    ),
+    "user_snapshots": RawTable(
+        ("org_id", "snapshot_date", "account_id"),
+        "merge",
+        USER_COLUMNS,
+        "The users rows per day: the history that tells removed users apart.",
+    ),
     "user_product_last_active": RawTable(
-        ("org_id", "account_id", "product_key", "site_id", "last_active_date"), "merge", LAST_ACTIVE_COLUMNS
+        ("org_id", "account_id", "product_key", "site_id", "last_active_date"),
+        "merge",
+        LAST_ACTIVE_COLUMNS,
+        "Per user, product and site, every distinct last-active date observed (v1 last-active-dates, or v2 "
+        "search productAccess with the bulk strategy).",
     ),
     "user_product_access": RawTable(
-        ("org_id", "snapshot_date", "account_id", "product_key", "site_id"), "merge", ACCESS_COLUMNS
+        ("org_id", "snapshot_date", "account_id", "product_key", "site_id"),
+        "merge",
+        ACCESS_COLUMNS,
+        "Product access listed by v2 search productAccess, per day (bulk strategy only; the only source of "
+        "direct, non-group access).",
     ),
-    "groups": RawTable(("org_id", "group_id"), "replace", GROUP_COLUMNS),
+    "groups": RawTable(
+        ("org_id", "group_id"),
+        "replace",
+        GROUP_COLUMNS,
+        "The org's groups with their user and resource counts (replaced every run).",
+    ),
     "group_product_grants": RawTable(
-        ("org_id", "group_id", "product_key", "site_id", "role_id"), "replace", GRANT_COLUMNS
+        ("org_id", "group_id", "product_key", "site_id", "role_id"),
+        "replace",
+        GRANT_COLUMNS,
+        "Which product roles each group grants on which site (replaced every run).",
     ),
-    "group_memberships": RawTable(("org_id", "group_id", "account_id"), "replace", MEMBERSHIP_COLUMNS),
-    "workspaces": RawTable(("org_id", "workspace_id"), "replace", WORKSPACE_COLUMNS),
-    "event_actions": RawTable(("org_id", "action"), "merge", EVENT_ACTION_COLUMNS),
-    "audit_events": RawTable(("org_id", "event_id"), "merge", AUDIT_EVENT_COLUMNS),
+    "group_memberships": RawTable(
+        ("org_id", "group_id", "account_id"),
+        "replace",
+        MEMBERSHIP_COLUMNS,
+        "Who is in which group (replaced every run).",
+    ),
+    "workspaces": RawTable(
+        ("org_id", "workspace_id"),
+        "replace",
+        WORKSPACE_COLUMNS,
+        "Product instances (sites) with their capacity and usage (replaced every run).",
+    ),
+    "event_actions": RawTable(
+        ("org_id", "action"),
+        "merge",
+        EVENT_ACTION_COLUMNS,
+        "The audit-log action keys with their display names.",
+    ),
+    "audit_events": RawTable(
+        ("org_id", "event_id"),
+        "merge",
+        AUDIT_EVENT_COLUMNS,
+        "The audit log, one row per event id (merged, so reading an overlap again changes nothing), read "
+        "from the last processing time loaded.",
+    ),
+    "extract_runs": RawTable(
+        ("run_id", "org_id"),
+        "merge",
+        EXTRACT_RUN_COLUMNS,
+        "One row per run and org: when the API was read, how complete activity is (as-of date), API calls, "
+        "retries, 429s and rows loaded.",
+    ),
     "user_read_failures": RawTable(
-        ("org_id", "snapshot_date", "account_id", "endpoint"), "merge", READ_FAILURE_COLUMNS
+        ("org_id", "snapshot_date", "account_id", "endpoint"),
+        "merge",
+        READ_FAILURE_COLUMNS,
+        "Accounts whose last-active dates the API refused with a per-account 4xx, and why: their activity is "
+        "unknown, not absent.",
     ),
-    "extract_runs": RawTable(("run_id", "org_id"), "merge", EXTRACT_RUN_COLUMNS),
 }
 
 

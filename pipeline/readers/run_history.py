@@ -1,0 +1,169 @@
+"""What the Dagster instance recorded about the runs of the daily job: for ``seatwatch status``.
+
+Read only: the instance is opened only when its ``dagster.yaml`` exists, and nothing is launched or written.
+A run's outcome is Dagster's run status, refined by its asset checks (a run whose steps all succeeded but
+whose checks failed ends ``seatwatch run`` with exit 1, so it is reported as ``checks failed``); a failed
+run's reason is the same one line ``seatwatch run`` prints (:mod:`pipeline.readers.step_failures`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pipeline.readers.run_tags import DATA_DIR_TAG, trigger_of
+from pipeline.readers.step_failures import failure_from_error_info, headline
+
+# The daily job's name and the published copy's asset key, named here (pipeline.defs builds both from these)
+# so that status reads the instance without loading the definitions.
+DAILY_JOB_NAME = "seatwatch_daily"
+PUBLISHED_COPY_KEY = "published_copy"
+
+SUCCEEDED = "succeeded"
+CHECKS_FAILED = "checks failed"
+FAILED = "failed"
+_FINISHED_FAILED = {FAILED, CHECKS_FAILED, "canceled"}
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: str
+    trigger: str
+    started_at: datetime | None
+    finished_at: datetime | None
+    outcome: str  # succeeded, checks failed, failed, canceled, running, queued, …
+    reason: str | None  # one line, for a run that did not succeed
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return round((self.finished_at - self.started_at).total_seconds(), 1)
+
+    @property
+    def finished(self) -> bool:
+        return self.finished_at is not None
+
+    @property
+    def is_failure(self) -> bool:
+        return self.outcome in _FINISHED_FAILED
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "trigger": self.trigger,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "duration_seconds": self.duration_seconds,
+            "outcome": self.outcome,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class History:
+    runs: list[RunRecord]  # newest first
+    published_by_run: str | None  # the run that last wrote this data folder's published copy
+
+    @property
+    def latest_finished(self) -> RunRecord | None:
+        return next((run for run in self.runs if run.finished), None)
+
+    @property
+    def latest_success(self) -> RunRecord | None:
+        return next((run for run in self.runs if run.outcome in (SUCCEEDED, CHECKS_FAILED)), None)
+
+
+def _moment(timestamp: float | None) -> datetime | None:
+    return None if timestamp is None else datetime.fromtimestamp(timestamp, UTC)
+
+
+@contextmanager
+def open_instance(home: Path) -> Iterator[Any]:
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        yield instance
+
+
+def _outcome(instance: Any, run: Any) -> tuple[str, str | None]:
+    from dagster import DagsterEventType, DagsterRunStatus
+
+    status = run.status
+    if status == DagsterRunStatus.SUCCESS:
+        logs = instance.all_logs(run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
+        failed = []
+        for entry in logs:
+            evaluation = entry.dagster_event.event_specific_data
+            if not evaluation.passed and evaluation.severity.value == "ERROR":
+                failed.append(evaluation.check_name)
+        if failed:
+            return CHECKS_FAILED, f"{len(failed)} check(s) failed: {', '.join(sorted(failed))}."
+        return SUCCEEDED, None
+    if status == DagsterRunStatus.FAILURE:
+        logs = instance.all_logs(
+            run.run_id, of_type={DagsterEventType.STEP_FAILURE, DagsterEventType.RUN_FAILURE}
+        )
+        failures = [
+            failure_from_error_info(entry.step_key or "run", entry.dagster_event.event_specific_data.error)
+            for entry in logs
+            if entry.dagster_event.event_type == DagsterEventType.STEP_FAILURE
+            and entry.dagster_event.event_specific_data.error is not None
+        ]
+        head = headline(failures)
+        if head is not None:
+            return FAILED, head.message
+        run_failure = [entry.message for entry in logs if entry.message]
+        return FAILED, (
+            run_failure[0].splitlines()[0] if run_failure else "see the run's log in `seatwatch ui`."
+        )
+    if status == DagsterRunStatus.CANCELED:
+        return "canceled", "the run was canceled."
+    return status.value.lower().replace("_", " "), None
+
+
+def read_history(home: Path, data_dir: Path, published: Path, *, limit: int = 5) -> History:
+    """The newest runs of the daily job for ``data_dir``, and which run last published its copy.
+
+    Runs tagged with another data folder are left out (an instance may be shared by several data folders);
+    runs without the tag (launched from the UI or by the schedule) are kept.
+    """
+    if not (home / "dagster.yaml").exists():
+        return History([], None)
+    import dagster as dg
+
+    with open_instance(home) as instance:
+        records = instance.get_run_records(
+            filters=dg.RunsFilter(job_name=DAILY_JOB_NAME), limit=max(limit * 4, 20)
+        )
+        runs = []
+        for record in records:
+            tags = record.dagster_run.tags
+            if tags.get(DATA_DIR_TAG, str(data_dir)) != str(data_dir):
+                continue
+            outcome, reason = _outcome(instance, record.dagster_run)
+            runs.append(
+                RunRecord(
+                    run_id=record.dagster_run.run_id,
+                    trigger=trigger_of(tags),
+                    started_at=_moment(record.start_time),
+                    finished_at=_moment(record.end_time),
+                    outcome=outcome,
+                    reason=reason,
+                )
+            )
+            if len(runs) == limit:
+                break
+        published_by = None
+        events = instance.fetch_materializations(dg.AssetKey(PUBLISHED_COPY_KEY), limit=50).records
+        for event in events:
+            materialization = event.asset_materialization
+            path = materialization.metadata.get("path") if materialization else None
+            if path is not None and Path(str(path.value)) == published:
+                published_by = event.run_id
+                break
+    return History(runs, published_by)
