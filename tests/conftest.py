@@ -67,22 +67,22 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     return DemoRun(code, out.getvalue(), err.getvalue(), root / "data", root / "dagster_home")
 
 
-# Runs of the Dagster job share dbt_project/target/dagster_run (one folder for every run's dbt artefacts):
-# under pytest-xdist they must run on one worker, one after the other, as they do in production.
-DAGSTER_DBT_GROUP = pytest.mark.xdist_group("dagster_dbt")
+# The tests that read the shared demo run stay on one pytest-xdist worker: each worker has its own session,
+# so split across two they would pay for the demo run twice.
+DEMO_RUN_GROUP = pytest.mark.xdist_group("demo_run")
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "demo_run" in getattr(item, "fixturenames", ()):
-            item.add_marker(DAGSTER_DBT_GROUP)
+            item.add_marker(DEMO_RUN_GROUP)
 
 
 @pytest.hookimpl(trylast=True)  # after pytest-xdist has tagged the grouped tests
 def pytest_collection_finish(session: pytest.Session) -> None:
     # pytest 9.2 with pytest-xdist 3.8 silently ignores the groups (pytest-dev/pytest-xdist#1386): fail
-    # instead of letting two Dagster runs share dbt's target folder at once.
+    # instead of paying for the demo run once per worker.
     if session.config.getoption("loadgroup", default=False):
         lost = [item.nodeid for item in session.items if item.get_closest_marker("xdist_group")]
         if any("@" not in nodeid for nodeid in lost):

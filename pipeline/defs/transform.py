@@ -7,7 +7,6 @@ events partition (or none) leaves the marts consistent with the warehouse. dbt t
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -22,10 +21,11 @@ from pipeline.sources.atlassian_admin import FINAL, ProgressFn
 from pipeline.warehouse import check_unlocked
 
 dbt_project = seatwatch_dbt_project()
-# One folder for every run's artefacts instead of dagster-dbt's new folder per invocation: dbt steps never
-# overlap (they hold the duckdb_writer pool), the folder does not grow with every run, and dbt finds the
-# partial-parse state of the previous run there.
-RUN_TARGET_PATH = Path("target") / "dagster_run"
+# dbt's artefacts go to one folder per data folder, instead of dagster-dbt's new folder per invocation: the
+# folder does not grow with every run, dbt finds the partial-parse state of that warehouse's previous run
+# there (the warehouse path is a var, and a changed var means a full parse anyway), and runs against two
+# data folders never share artefacts. Within a data folder dbt steps never overlap (duckdb_writer pool).
+DBT_TARGET_DIR = ".dbt"
 # dbt unit tests check the SQL logic against fixed inputs, not the data: they belong to the test suite, and
 # would add ~5 s to every run. Data tests still run, as asset checks.
 BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
@@ -52,7 +52,10 @@ def dbt_models(
     # on a leaf, so nothing is skipped) and published, and the run reports the check. Anything else that
     # goes wrong (a model error, a skipped node) fails the step, as dbt's exit code would.
     invocation = dbt.cli(
-        [*BUILD_ARGS, "--vars", warehouse], context=context, target_path=RUN_TARGET_PATH, raise_on_error=False
+        [*BUILD_ARGS, "--vars", warehouse],
+        context=context,
+        target_path=settings.data_dir / DBT_TARGET_DIR,
+        raise_on_error=False,
     )
     # One event per model, seed and test that finished: counted for the terminal.
     total = len(context.selected_asset_keys) + len(context.selected_asset_check_keys)

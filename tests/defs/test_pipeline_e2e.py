@@ -16,9 +16,8 @@ from pipeline.simulator.model import SimulatorConfig
 from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World
 from pipeline.warehouse import connect
-from tests.conftest import DAGSTER_DBT_GROUP
 
-pytestmark = [pytest.mark.slow, DAGSTER_DBT_GROUP]
+pytestmark = pytest.mark.slow
 
 # A process of its own, as a BI tool would be: it opens the published copy, answers, waits, answers again.
 READER = """
