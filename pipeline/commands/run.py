@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import io
 import json
+import signal
 import sys
 
 from pipeline.demo import api_settings
@@ -39,13 +40,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=_handle)
 
 
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def _handle(args: argparse.Namespace) -> int:
     settings = load_settings()  # bad configuration ends here with exit code 2, before anything runs
     apply_offline_defaults()
     # Imported here: loading the definitions takes seconds and `seatwatch --help` should not.
-    from pipeline.defs.home import project_instance
     from pipeline.defs.resources import api_override
     from pipeline.defs.runner import failed_checks, run_daily_job, step_failures
+    from pipeline.runtime.guard import guarded_run
+    from pipeline.runtime.recovery import launch_tags
+    from pipeline.runtime.signals import stoppable
+    from pipeline.runtime.stopping import StoppedRun
     from pipeline.summary import build_summary, format_summary
 
     # dagster-dbt echoes dbt's log to stdout and Dagster logs every event: with --verbose both go to
@@ -54,17 +62,35 @@ def _handle(args: argparse.Namespace) -> int:
     dbt_echo = sys.stderr if args.verbose else io.StringIO()
     log_level = "INFO" if args.verbose else "CRITICAL"  # failed steps are listed below either way
     progress = StderrProgress(enabled=not quiet and not args.verbose)
-    try:
-        with (
-            project_instance() as instance,
-            api_settings(settings, quiet=quiet) as resolved,
-            api_override(resolved),
-            reporting_to(progress),
-            contextlib.redirect_stdout(dbt_echo),
-        ):
-            result = run_daily_job(instance, settings.warehouse_path, log_level=log_level)
-    finally:
-        progress.close()
+    stopped = StoppedRun(settings.data_dir)
+    result = None
+    with stoppable(stopped_line=stopped.line, on_hard_stop=stopped.cancel) as stop:
+        try:
+            with (
+                guarded_run(settings, say=_say) as instance,
+                stopped.watching(instance),
+                api_settings(settings, quiet=quiet) as resolved,
+                api_override(resolved),
+                reporting_to(progress),
+                contextlib.redirect_stdout(dbt_echo),
+            ):
+                result = run_daily_job(
+                    instance,
+                    settings.warehouse_path,
+                    log_level=log_level,
+                    tags=launch_tags(settings.data_dir),
+                )
+                if stop.requested:
+                    stopped.settle(instance)
+        except KeyboardInterrupt:
+            if not stop.requested:
+                stop.signum = signal.SIGINT
+        finally:
+            progress.close()
+    if stop.requested:
+        _say(stopped.line(stop))
+        return stop.exit_code
+    assert result is not None
     if not result.success:
         print(f"seatwatch: run {result.run_id} failed:", file=sys.stderr)
         for failure in step_failures(result):

@@ -1,48 +1,17 @@
-"""The project-local Dagster home: runs, schedules and logs stay inside the project folder.
+"""The Dagster home of a data folder: runs, schedules and logs stay next to the warehouse they describe.
 
-Without ``DAGSTER_HOME`` Dagster would keep nothing (``materialize``) or use a temporary folder in the
-working directory with telemetry on (``dagster dev``). ``seatwatch run`` and ``seatwatch ui`` use
-``.dagster_home/`` in the project root unless the user set ``DAGSTER_HOME``, and create it with:
-
-* telemetry off (the project runs offline);
-* one slot per concurrency pool and one run at a time, so only one step ever holds the DuckDB file. Runs
-  launched from the UI queue; ``seatwatch run`` executes in process, outside the queue, but its steps still
-  wait for the ``duckdb_writer`` slot. A process killed hard (SIGKILL) keeps its slot: free it on the
-  pool's page in the UI;
-* storage in the default place, i.e. SQLite files under the home folder.
+``seatwatch run`` and ``seatwatch ui`` use ``<data folder>/.dagster/`` unless the user set ``DAGSTER_HOME``
+(see :mod:`pipeline.runtime.instance`, which creates it once, under a lock, with telemetry off, one slot
+per concurrency pool and one run at a time).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import dagster as dg
-
-from pipeline.defs.layout import DAGSTER_HOME_DIR
-
-DAGSTER_YAML = """\
-# Created by seatwatch (pipeline/defs/home.py). Storage defaults to SQLite files in this folder.
-telemetry:
-  enabled: false
-concurrency:
-  pools:
-    default_limit: 1   # the duckdb_writer pool: one step holds data/warehouse.duckdb at a time
-  runs:
-    max_concurrent_runs: 1
-"""
+from pipeline.runtime.instance import dagster_home, prepare_home
 
 
-def ensure_dagster_home() -> Path:
-    """Point ``DAGSTER_HOME`` at the project's home (unless the user chose one) and create it if missing."""
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(DAGSTER_HOME_DIR)))
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML)
-    return home
-
-
-def project_instance() -> dg.DagsterInstance:
-    ensure_dagster_home()
-    return dg.DagsterInstance.get()
+def ensure_dagster_home(data_dir: Path) -> Path:
+    """The data folder's Dagster home, created (once, safely) if missing."""
+    return prepare_home(dagster_home(data_dir))

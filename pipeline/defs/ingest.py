@@ -100,6 +100,8 @@ def _load(
         ensure_warehouse(settings.warehouse_path)
         source = atlassian_admin(sessions, run, _log_progress(context.log)).with_resources(*resources)
         pipeline = make_pipeline(settings)
+        # A package left by a killed run: this step holds the duckdb_writer pool, so no live run uses it.
+        pipeline.abort_packages()
         try:
             # The load format of `seatwatch extract` too: JSON lines take far less memory than INSERTs.
             results = list(dlt.run(context, source, pipeline, loader_file_format=LOADER_FILE_FORMAT))

@@ -64,14 +64,18 @@ def partition_tags(first: str, last: str) -> Mapping[str, str]:
 
 
 def run_daily_job(
-    instance: dg.DagsterInstance, warehouse: Path, *, log_level: str = "INFO"
+    instance: dg.DagsterInstance,
+    warehouse: Path,
+    *,
+    log_level: str = "INFO",
+    tags: Mapping[str, str] | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Execute the daily job in this process (inside :func:`api_override` to reuse a started demo org)."""
     first, last = event_days_to_load(instance, warehouse)
     return defs.resolve_job_def(DAILY_JOB_NAME).execute_in_process(
         instance=instance,
         partition_key=last if first == last else None,
-        tags=partition_tags(first, last),
+        tags={**partition_tags(first, last), **(tags or {})},
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         raise_on_error=False,
     )
