@@ -20,6 +20,7 @@ from dlt.common.pipeline import LoadInfo
 from pipeline.atlassian.client import ApiStats
 from pipeline.errors import SeatwatchError
 from pipeline.offline import apply_offline_defaults
+from pipeline.runtime.run_records import SUCCESS, set_status
 from pipeline.settings import Settings
 from pipeline.sources.atlassian_admin import (
     EventsWindow,
@@ -68,12 +69,11 @@ def open_sessions(
     """
     from pipeline.atlassian import SyncAdminApi
 
+    options = {"max_rate_limited_wait": settings.rate_limit_max_wait_seconds, **(client_options or {})}
     with ExitStack() as stack:
         sessions = []
         for org in settings.orgs:
-            api = stack.enter_context(
-                SyncAdminApi(settings.api_base_url, org.api_key, **(client_options or {}))
-            )
+            api = stack.enter_context(SyncAdminApi(settings.api_base_url, org.api_key, **options))
             api.get_org(org.org_id)  # 401 / 404 surface here as one-line typed errors
             sessions.append(OrgSession(org.org_id, api))
         yield sessions
@@ -122,5 +122,6 @@ def run_extract(
             load_info = pipeline.run(source, loader_file_format=LOADER_FILE_FORMAT)
         except Exception as error:
             raise unwrap_error(error) from None
+        set_status(settings.warehouse_path, [run.run_id], SUCCESS)  # loaded completely: the run is done
         stats = {session.org_id: session.api.stats for session in sessions}
     return ExtractResult(run.run_id, load_info, stats)

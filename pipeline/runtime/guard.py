@@ -16,6 +16,7 @@ import dagster as dg
 from pipeline.runtime.instance import open_instance
 from pipeline.runtime.locking import WarehouseBusyError, data_folder_lock
 from pipeline.runtime.recovery import is_dead, recover_dead_runs
+from pipeline.runtime.run_records import FAILED, SUCCESS, force_status, settle_finished_runs
 from pipeline.settings import Settings
 
 _IN_PROGRESS = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
@@ -76,11 +77,24 @@ def guarded_run(settings: Settings, say: Callable[[str], None]) -> Iterator[dg.D
         data_folder_lock(settings.data_dir, timeout_seconds=settings.wait_timeout_seconds, say=say),
         open_instance(settings.data_dir) as instance,
     ):
-        recover_dead_runs(
+        dead = recover_dead_runs(
             instance,
             holding_data_dir=settings.data_dir,
             abort_packages=lambda: abort_left_packages(settings),
             say=say,
         )
         _wait_for_live_runs(instance, settings, say)
+        # Now no run writes the warehouse: settle the records of runs that ended without doing so.
+        force_status(settings.warehouse_path, dead, FAILED)
+        settle_finished_runs(settings.warehouse_path, lambda run_id: _outcome(instance, run_id))
         yield instance
+
+
+def _outcome(instance: dg.DagsterInstance, run_id: str) -> str | None:
+    """``success`` / ``failed`` for a run that ended (or is unknown to Dagster), None while it runs."""
+    run = instance.get_run_by_id(run_id)
+    if run is None:
+        return FAILED
+    if not run.is_finished:
+        return None
+    return SUCCESS if run.is_success else FAILED

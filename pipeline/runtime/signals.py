@@ -52,6 +52,7 @@ def stoppable(
     stopped_line: Callable[[StopState], str],
     on_hard_stop: Callable[[StopState], None] = lambda state: None,
     grace_seconds: float = GRACE_SECONDS,
+    within_dagster: bool = True,
 ) -> Iterator[StopState]:
     """Within the block, SIGINT and SIGTERM request a stop; see the module docstring."""
     state = StopState()
@@ -99,7 +100,8 @@ def stoppable(
                 return
 
     previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
-    threading.Thread(target=notice_dagster_interrupts, name="seatwatch-interrupts", daemon=True).start()
+    if within_dagster:
+        threading.Thread(target=notice_dagster_interrupts, name="seatwatch-interrupts", daemon=True).start()
     try:
         yield state
     finally:
