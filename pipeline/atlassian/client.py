@@ -299,7 +299,8 @@ class AdminClient:
             # The pacer holds every request of this bucket, not only this one.
             self._pacer.block(bucket, wait)
             log.info("%s: rate limited (HTTP 429); holding the endpoint for %.1f s", bucket, wait)
-            windowed = self._policy.names_window(response.headers)
+            # Under a second is no window (Retry-After: 0 would loop at once): that counts as an attempt.
+            windowed = wait >= 1.0 and self._policy.names_window(response.headers)
             if windowed:
                 self._rate_wait.spend(wait, request_line)  # raises once the total wait is too long
             return _Failure("HTTP 429 rate limited", 0.0, status=429, windowed=windowed)
