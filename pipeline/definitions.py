@@ -13,6 +13,7 @@ import dagster as dg
 from pipeline.defs.checks import ALL_CHECKS
 from pipeline.defs.ingest import atlassian_audit_events, atlassian_snapshot
 from pipeline.defs.publish import build_published_copy
+from pipeline.defs.recovery_sensor import recover_dead_runs_sensor
 from pipeline.defs.resources import build_resources
 from pipeline.defs.schedules import daily_job, daily_schedule
 from pipeline.defs.transform import dbt_models, dbt_project
@@ -29,6 +30,7 @@ defs = dg.Definitions(
     asset_checks=ALL_CHECKS,
     jobs=[daily_job],
     schedules=[daily_schedule],
+    sensors=[recover_dead_runs_sensor],
     resources=build_resources(dbt_project),
     # Runs launched from the UI run in process too: dlt and dbt must not overlap on the DuckDB file anyway,
     # and a subprocess per step costs ~4 s of start-up and imports on 2 cores.
