@@ -66,25 +66,26 @@ def _handle(args: argparse.Namespace) -> int:
     result = None
     with stoppable(stopped_line=stopped.line, on_hard_stop=stopped.cancel) as stop:
         try:
-            with (
-                guarded_run(settings, say=_say) as instance,
-                stopped.watching(instance),
-                api_settings(settings, quiet=quiet) as resolved,
-                api_override(resolved),
-                reporting_to(progress),
-                contextlib.redirect_stdout(dbt_echo),
-            ):
-                result = run_daily_job(
-                    instance,
-                    settings.warehouse_path,
-                    log_level=log_level,
-                    tags=launch_tags(settings.data_dir),
-                )
+            with guarded_run(settings, say=_say) as instance, stopped.watching(instance):
+                try:
+                    with (
+                        api_settings(settings, quiet=quiet) as resolved,
+                        api_override(resolved),
+                        reporting_to(progress),
+                        contextlib.redirect_stdout(dbt_echo),
+                    ):
+                        result = run_daily_job(
+                            instance,
+                            settings.warehouse_path,
+                            log_level=log_level,
+                            tags=launch_tags(settings.data_dir),
+                        )
+                except KeyboardInterrupt:
+                    stop.signum = stop.signum or signal.SIGINT
                 if stop.requested:
-                    stopped.settle(instance)
-        except KeyboardInterrupt:
-            if not stop.requested:
-                stop.signum = signal.SIGINT
+                    stopped.settle(instance)  # canceled, slot freed, whichever way the run stopped
+        except KeyboardInterrupt:  # while waiting for the data folder or recovering
+            stop.signum = stop.signum or signal.SIGINT
         finally:
             progress.close()
     if stop.requested:

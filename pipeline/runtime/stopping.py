@@ -39,7 +39,7 @@ class StoppedRun:
         """After the run stopped: make sure it is recorded canceled, not failed or still going."""
         for run in self._own_runs(instance):
             self.run_id = run.run_id
-            if run.status != dg.DagsterRunStatus.CANCELED:
+            if run.status not in (dg.DagsterRunStatus.CANCELED, dg.DagsterRunStatus.SUCCESS):
                 instance.report_run_canceled(run, "Stopped by a signal (Ctrl-C or SIGTERM).")
             instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
 
