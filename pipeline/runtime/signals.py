@@ -1,7 +1,8 @@
 """Stopping on SIGINT (Ctrl-C) and SIGTERM within seconds, with exit 130 / 143 and one line.
 
 Inside a Dagster run, SIGINT is Dagster's own: it interrupts the running step (dagster-dbt forwards it to
-dbt), the step fails as interrupted, and the run ends canceled. SIGTERM is routed to the same path, so
+dbt) and the step fails as interrupted; the caller then records the run canceled. SIGTERM is routed to the
+same path, so
 ``kill`` and ``timeout`` stop a run exactly like Ctrl-C. If the run has not stopped after a grace period
 (a DuckDB statement or a socket read that does not return to Python), or on a second signal, the hard
 stop runs: the caller's ``on_hard_stop`` (mark the run canceled), then the process exits at once; its
@@ -19,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
+from typing import Any
 
 GRACE_SECONDS = 7.0
 _NAMES = {signal.SIGINT: "Ctrl-C (SIGINT)", signal.SIGTERM: "SIGTERM"}
@@ -46,6 +48,38 @@ class StopState:
         return _NAMES.get(self.signum or signal.SIGINT, f"signal {self.signum}")
 
 
+_listeners: list[Callable[[int], None]] = []
+
+
+def _observe_dagster_interrupts() -> None:
+    """Let :func:`stoppable` see a Ctrl-C that Dagster's handler takes during a run. Idempotent.
+
+    During a run Dagster replaces the SIGINT handler (and points SIGTERM at it) through one function,
+    ``dagster._utils.interrupts._replace_interrupt_signal``. This version wraps Dagster's handler so the
+    stop is recorded first, and leaves SIGTERM with seatwatch's handler, which forwards to Dagster's.
+    """
+    from dagster._utils import interrupts
+
+    if getattr(interrupts, "_seatwatch_observed", False):
+        return
+
+    def replace(new_handler: Any) -> None:
+        if callable(new_handler) and not getattr(new_handler, "_seatwatch", False):
+            inner = getattr(new_handler, "__wrapped__", new_handler)
+
+            def observed(signum: int, frame: FrameType | None) -> None:
+                for listener in list(_listeners):
+                    listener(signum)
+                inner(signum, frame)
+
+            observed.__wrapped__ = inner  # type: ignore[attr-defined]
+            new_handler = observed
+        signal.signal(signal.SIGINT, new_handler)
+
+    interrupts._replace_interrupt_signal = replace
+    interrupts._seatwatch_observed = True
+
+
 @contextmanager
 def stoppable(
     *,
@@ -59,6 +93,7 @@ def stoppable(
     if threading.current_thread() is not threading.main_thread():
         yield state
         return
+    done = threading.Event()  # the block ended: the stop was clean, no hard stop
 
     def hard_stop() -> None:
         if not state._hard_stop_lock.acquire(blocking=False):
@@ -69,42 +104,40 @@ def stoppable(
             print(stopped_line(state), file=sys.stderr, flush=True)
             os._exit(state.exit_code)
 
-    done = threading.Event()  # the block ended: the stop was clean, no hard stop
-
     def watchdog() -> None:
         if not done.wait(grace_seconds):
             hard_stop()
 
-    def handler(signum: int, frame: FrameType | None) -> None:
+    def record(signum: int) -> None:
+        """A first signal starts the grace period; a second one ends the process at once."""
         if state.requested:
-            hard_stop()  # a second signal: no more waiting
+            threading.Thread(target=hard_stop, daemon=True).start()
             return
         state.signum = signum
         threading.Thread(target=watchdog, name="seatwatch-stop-watchdog", daemon=True).start()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        again = state.requested
+        record(signum)
+        if again:
+            return
         # Whatever handles SIGINT now (Dagster's, during a run) handles SIGTERM the same way.
         current = signal.getsignal(signal.SIGINT)
+        current = getattr(current, "__wrapped__", current)
         if callable(current) and current is not handler:
             current(signal.SIGINT, frame)
         else:
             raise KeyboardInterrupt
 
-    def notice_dagster_interrupts() -> None:
-        # During a run Dagster's own SIGINT handler replaces ours and only sets a flag: notice it here,
-        # so a Ctrl-C gets the same grace period and hard stop as a SIGTERM.
-        from dagster._utils.interrupts import check_captured_interrupt
-
-        while not done.wait(0.25):
-            if not state.requested and check_captured_interrupt():
-                state.signum = signal.SIGINT
-                watchdog()
-                return
-
-    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
+    handler._seatwatch = True  # type: ignore[attr-defined]
     if within_dagster:
-        threading.Thread(target=notice_dagster_interrupts, name="seatwatch-interrupts", daemon=True).start()
+        _observe_dagster_interrupts()
+    _listeners.append(record)
+    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield state
     finally:
         done.set()
+        _listeners.remove(record)
         for signum, old in previous.items():
             signal.signal(signum, old)
