@@ -7,14 +7,11 @@ waits of parallel requests count once) and past ``limit`` seconds the run stops 
 
 from __future__ import annotations
 
-import logging
 import sys
 import time
 from collections.abc import Callable
 
 from pipeline.atlassian.errors import RateLimitWaitExceededError
-
-log = logging.getLogger("seatwatch.api")
 
 
 def _say(line: str) -> None:
@@ -22,6 +19,8 @@ def _say(line: str) -> None:
 
 
 class RateLimitBudget:
+    """The total wait of one client for rate windows, bounded by ``limit`` seconds."""
+
     def __init__(
         self,
         limit: float,
@@ -35,6 +34,7 @@ class RateLimitBudget:
         self._wall = wall
         self._say = say
         self._until = 0.0  # end of the wait covered so far, monotonic
+        self._said = ""
         self.spent = 0.0
 
     def spend(self, seconds: float, request_line: str) -> None:
@@ -46,10 +46,14 @@ class RateLimitBudget:
             return
         if self.spent + extra > self._limit:
             raise RateLimitWaitExceededError(
-                f"{request_line}: the API kept answering 429 (rate limited) for over {self._limit / 60:.0f} "
-                "minutes in total. Run again later, or raise SEATWATCH_RATE_LIMIT_MAX_WAIT_SECONDS."
+                f"{request_line}: the API kept answering 429 (rate limited) for over {self._limit:.0f} s in "
+                "total. Run again later, or raise SEATWATCH_RATE_LIMIT_MAX_WAIT_SECONDS."
             )
         self.spent += extra
         self._until = end
-        resume = time.strftime("%H:%M:%S", time.localtime(self._wall() + seconds))
-        self._say(f"rate-limited by the API, resuming at {resume}")
+        line = "rate-limited by the API, resuming at " + time.strftime(
+            "%H:%M:%S", time.localtime(self._wall() + seconds)
+        )
+        if line != self._said:  # parallel requests refused in the same window: one line
+            self._said = line
+            self._say(line)

