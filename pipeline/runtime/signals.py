@@ -48,15 +48,12 @@ class StopState:
         return _NAMES.get(self.signum or signal.SIGINT, f"signal {self.signum}")
 
 
-_listeners: list[Callable[[int], None]] = []
-
-
 def _observe_dagster_interrupts() -> None:
-    """Let :func:`stoppable` see a Ctrl-C that Dagster's handler takes during a run. Idempotent.
+    """Keep SIGTERM seatwatch's during a Dagster run. Idempotent.
 
-    During a run Dagster replaces the SIGINT handler (and points SIGTERM at it) through one function,
-    ``dagster._utils.interrupts._replace_interrupt_signal``. This version wraps Dagster's handler so the
-    stop is recorded first, and leaves SIGTERM with seatwatch's handler, which forwards to Dagster's.
+    During a run Dagster replaces the SIGINT handler and points SIGTERM at it, through one function,
+    ``dagster._utils.interrupts._replace_interrupt_signal``. This version leaves SIGTERM with seatwatch's
+    handler, which forwards to whatever handles SIGINT.
     """
     from dagster._utils import interrupts
 
@@ -64,16 +61,6 @@ def _observe_dagster_interrupts() -> None:
         return
 
     def replace(new_handler: Any) -> None:
-        if callable(new_handler) and not getattr(new_handler, "_seatwatch", False):
-            inner = getattr(new_handler, "__wrapped__", new_handler)
-
-            def observed(signum: int, frame: FrameType | None) -> None:
-                for listener in list(_listeners):
-                    listener(signum)
-                inner(signum, frame)
-
-            observed.__wrapped__ = inner  # type: ignore[attr-defined]
-            new_handler = observed
         signal.signal(signal.SIGINT, new_handler)
 
     interrupts._replace_interrupt_signal = replace
@@ -108,36 +95,61 @@ def stoppable(
         if not done.wait(grace_seconds):
             hard_stop()
 
+    arrivals = 0
+
     def record(signum: int) -> None:
         """A first signal starts the grace period; a second one ends the process at once."""
-        if state.requested:
+        nonlocal arrivals
+        arrivals += 1
+        if arrivals > 1:
             threading.Thread(target=hard_stop, daemon=True).start()
             return
-        state.signum = signum
+        state.signum = state.signum or signum
         threading.Thread(target=watchdog, name="seatwatch-stop-watchdog", daemon=True).start()
 
+    # Signals are counted by a thread reading the wakeup pipe, which the interpreter's C handler writes
+    # even while the main thread is stuck in C code (a DuckDB statement, a lock) and cannot run a Python
+    # handler: the grace period and the hard stop must not depend on the main thread.
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+
+    def count_signals() -> None:
+        while True:
+            try:
+                received = os.read(read_end, 64)
+            except OSError:
+                return
+            if not received:
+                return
+            for signum in received:
+                if signum in (signal.SIGINT, signal.SIGTERM):
+                    record(signum)
+
+    forwarded = threading.Event()
+
     def handler(signum: int, frame: FrameType | None) -> None:
-        again = state.requested
-        record(signum)
-        if again:
-            return
+        if forwarded.is_set():
+            return  # a second signal: the counting thread ends the process
+        forwarded.set()
+        state.signum = state.signum or signum
         # Whatever handles SIGINT now (Dagster's, during a run) handles SIGTERM the same way.
         current = signal.getsignal(signal.SIGINT)
-        current = getattr(current, "__wrapped__", current)
         if callable(current) and current is not handler:
             current(signal.SIGINT, frame)
         else:
             raise KeyboardInterrupt
 
-    handler._seatwatch = True  # type: ignore[attr-defined]
     if within_dagster:
         _observe_dagster_interrupts()
-    _listeners.append(record)
     previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
+    previous_fd = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    threading.Thread(target=count_signals, name="seatwatch-signals", daemon=True).start()
     try:
         yield state
     finally:
         done.set()
-        _listeners.remove(record)
+        signal.set_wakeup_fd(previous_fd)
         for signum, old in previous.items():
             signal.signal(signum, old)
+        os.close(write_end)  # ends the counting thread
+        os.close(read_end)
