@@ -98,6 +98,7 @@ def atlassian_raw(
         resources=[dlt_resource_name(key) for key in selected],
         progress=_log_progress(context.log, progress),
         count_users=USERS_KEY in selected,
+        completes_run=False,  # the record says running until publishing (pipeline/runtime/run_records.py)
     )
     for key in selected:
         yield dg.MaterializeResult(asset_key=key, metadata=_metadata(key, result))

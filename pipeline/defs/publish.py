@@ -14,6 +14,7 @@ from pipeline.defs.pools import DUCKDB_POOL
 from pipeline.defs.translator import PUBLISHED_GROUP
 from pipeline.readers.report.page import report_path_beside, write_report
 from pipeline.readers.summary import RunSummary, build_summary
+from pipeline.runtime.run_records import FAILED, SUCCESS, force_status, set_status
 from pipeline.warehouse import connect, publish
 
 # This run's extract when it had one (a run may only rebuild the marts), else the latest extract.
@@ -59,7 +60,13 @@ def build_published_copy(marts: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
     def published_copy(
         context: dg.AssetExecutionContext, settings: dg.ResourceParam[Settings]
     ) -> dg.MaterializeResult:
-        target = publish(settings.warehouse_path, settings.published_path)
+        # The run's records say success in the copy too; a copy that fails leaves them saying failed.
+        set_status(settings.warehouse_path, [context.run_id], SUCCESS)
+        try:
+            target = publish(settings.warehouse_path, settings.published_path)
+        except BaseException:
+            force_status(settings.warehouse_path, [context.run_id], FAILED)
+            raise
         report = write_report(target, report_path_beside(target))
         summary = build_summary(target)
         with connect(target, read_only=True) as con:

@@ -97,7 +97,7 @@ def test_run_writes_the_report_beside_the_copy_and_dagster_links_it(demo_run: tu
     data_dir, summary = demo_run
     beside = data_dir / "report.html"
     assert beside.exists() and _headline(beside.read_text(encoding="utf-8"))
-    with project_instance() as instance:
+    with project_instance(data_dir) as instance:
         events = instance.all_logs(summary["run_id"], of_type=DagsterEventType.ASSET_MATERIALIZATION)
     [published] = [e for e in events if e.dagster_event.asset_key == AssetKey("published_copy")]
     metadata = published.dagster_event.step_materialization_data.materialization.metadata
