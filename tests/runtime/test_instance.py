@@ -31,7 +31,10 @@ def test_each_data_folder_has_its_own_home_unless_dagster_home_is_set(tmp_path: 
     assert dagster_home(tmp_path / "data", env={"DAGSTER_HOME": str(tmp_path / "h")}) == tmp_path / "h"
 
 
-def test_the_home_is_created_with_one_writer_and_no_telemetry(tmp_path: Path) -> None:
+def test_the_home_is_created_with_one_writer_and_no_telemetry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)  # the tests' own home would win over the data folder's
     with open_instance(tmp_path) as instance:
         assert instance.get_settings("telemetry") == {"enabled": False}
         assert instance.get_settings("nux") == {"enabled": False}
@@ -65,7 +68,10 @@ def test_two_concurrent_first_runs_leave_a_working_instance(
     assert later.returncode == 0, later.stderr
 
 
-def test_a_broken_instance_is_reported_in_one_line_with_the_fix(tmp_path: Path) -> None:
+def test_a_broken_instance_is_reported_in_one_line_with_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
     home = tmp_path / ".dagster"
     (home / "history").mkdir(parents=True)
     (home / "history" / "runs.db").write_bytes(b"this is not a database" * 100)
