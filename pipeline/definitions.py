@@ -13,10 +13,15 @@ import dagster as dg
 from pipeline.defs.checks import ALL_CHECKS
 from pipeline.defs.ingest import atlassian_raw
 from pipeline.defs.publish import build_published_copy
+from pipeline.defs.recovery_sensor import recover_dead_runs_sensor
 from pipeline.defs.resources import build_resources
 from pipeline.defs.schedules import daily_job, daily_schedule
 from pipeline.defs.transform import dbt_models, dbt_project
 from pipeline.defs.translator import MARTS_GROUP
+from pipeline.runtime import children, dagster_fixes
+
+dagster_fixes.apply()  # a step waiting for the duckdb_writer pool must sleep, not spin
+children.guard_dagster_dbt()  # dbt dies with its run and never sees the API key
 
 MARTS = [key for key in dbt_models.keys if key.path[0] == MARTS_GROUP]
 
@@ -25,6 +30,7 @@ defs = dg.Definitions(
     asset_checks=ALL_CHECKS,
     jobs=[daily_job],
     schedules=[daily_schedule],
+    sensors=[recover_dead_runs_sensor],
     resources=build_resources(dbt_project),
     # Runs launched from the UI run in process too: dlt and dbt must not overlap on the DuckDB file anyway,
     # and a subprocess per step costs ~4 s of start-up and imports on 2 cores.

@@ -15,6 +15,9 @@ RANKS = {
     "analyst_surface": 1,
     "atlassian": 1,
     "simulator": 1,
+    # Process safety (locks, the Dagster instance, signals, children): above config only, so the simulator
+    # command, the extract, the Dagster definitions and the commands can all use it.
+    "runtime": 1,
     "sources": 2,
     "readers": 2,
     "extract": 3,

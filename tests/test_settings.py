@@ -59,7 +59,91 @@ def test_secret_never_shows_itself() -> None:
     assert secret.reveal() == "super-secret-value"
 
 
-@pytest.mark.parametrize("org_id", ["../../v2/x", "..", "org/../x", "a b", "org?x=1", "%2e%2e"])
+@pytest.mark.parametrize(
+    "org_id",
+    [
+        "../../v2/x",
+        "..",
+        ".",
+        "org/../x",
+        "a b",
+        "org?x=1",
+        "a#b",
+        "%2e%2e",
+        "-a",
+        "a.",
+        "org.1",
+        "x" * 200,
+        "é",
+    ],
+)
 def test_an_org_id_that_is_no_id_is_refused(org_id: str) -> None:
     with pytest.raises(ConfigurationError, match="is not an org id"):
         load_settings({"ATLASSIAN_ORG_ID": org_id, "ATLASSIAN_API_KEY": "k"})
+
+
+@pytest.mark.parametrize("org_id", ["..", "a/b", "x" * 200])
+def test_a_malformed_org_id_is_a_one_line_configuration_error(org_id: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings({"ATLASSIAN_ORG_ID": org_id, "ATLASSIAN_API_KEY": "k"})
+    assert "ATLASSIAN_ORG_ID" in str(caught.value) and "\n" not in str(caught.value)
+    assert caught.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://u:pw123secret@127.0.0.1:1/admin",
+        "https://u:pw123secret@api.atlassian.com/admin",
+        "https://pw123secret@api.atlassian.com/admin",
+        "https://api.atlassian.com:pw123secret@/admin",
+    ],
+)
+def test_a_base_url_with_credentials_is_refused_without_echoing_them(url: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        load_settings({"ATLASSIAN_API_BASE_URL": url})
+    message = str(caught.value)
+    assert "ATLASSIAN_API_BASE_URL" in message and "pw123secret" not in message and "\n" not in message
+    assert caught.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "url", ["http://api.atlassian.com/admin", "http://10.0.0.8:8080/admin", "http://127.example/x"]
+)
+def test_cleartext_http_is_refused_except_to_this_machine(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="unencrypted") as caught:
+        load_settings({"ATLASSIAN_API_BASE_URL": url})
+    assert caught.value.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8080/admin", "http://localhost:1/admin", "http://[::1]:9/admin"]
+)
+def test_cleartext_http_to_loopback_is_accepted_for_the_simulator(url: str) -> None:
+    assert load_settings({"ATLASSIAN_API_BASE_URL": url}).api_base_url == url
+
+
+def test_dotdot_as_org_id_exits_2_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pipeline.cli import main
+
+    monkeypatch.setenv("ATLASSIAN_ORG_ID", "..")
+    monkeypatch.setenv("ATLASSIAN_API_KEY", "k")
+    assert main(["run"]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("seatwatch: error: ATLASSIAN_ORG_ID '..' is not an org id")
+
+
+def test_real_org_ids_are_accepted() -> None:
+    ids = "mk7f6nqb-x3lh-ec5f-ezxz-ny2jz0xv4f9o,0a1b2c3d-4e5f-6789-abcd-ef0123456789,org_1b"
+    settings = load_settings({"ATLASSIAN_ORG_ID": ids, "ATLASSIAN_API_KEY": "k"})
+    assert len(settings.orgs) == 3
+
+
+@pytest.mark.parametrize("name", ["SEATWATCH_WAIT_TIMEOUT_SECONDS", "SEATWATCH_RATE_LIMIT_MAX_WAIT_SECONDS"])
+def test_wait_limits_are_seconds(name: str) -> None:
+    assert getattr(load_settings({name: "30"}), name.removeprefix("SEATWATCH_").lower()) == 30.0
+    for bad in ("-1", "soon", "inf", "nan"):
+        with pytest.raises(ConfigurationError, match=name):
+            load_settings({name: bad})

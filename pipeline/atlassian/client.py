@@ -26,6 +26,7 @@ from pipeline.atlassian.errors import (
     error_for_status,
 )
 from pipeline.atlassian.pacing import Pacer, RateLimitHeaders, server_date
+from pipeline.atlassian.ratelimit_wait import RateLimitBudget
 from pipeline.atlassian.retry import RETRYABLE_STATUSES, RetryPolicy
 from pipeline.config.secret import Secret
 
@@ -78,6 +79,7 @@ class _Failure:
     backoff: float
     status: int | None = None
     connect: bool = False
+    windowed: bool = False  # a 429 that named its window: waited out by the pacer, not an attempt
 
 
 def fill_path(template: str, ids: tuple[str, ...]) -> str:
@@ -133,6 +135,7 @@ class AdminClient:
         max_concurrency: int = 8,
         backoff_base: float = 0.5,
         max_wait: float = 120.0,
+        max_rate_limited_wait: float = 900.0,
         user_agent: str | None = None,
         on_call: OnCall | None = None,
     ) -> None:
@@ -150,6 +153,7 @@ class AdminClient:
         self._max_concurrency = max_concurrency
         self._slots = asyncio.Semaphore(max_concurrency)
         self._pacer = Pacer()
+        self._rate_wait = RateLimitBudget(max_rate_limited_wait)
         self._on_call = on_call
         self._latest_date: datetime | None = None
         self.stats = ApiStats()
@@ -218,7 +222,12 @@ class AdminClient:
         request_line = f"{method} {httpx.URL(target).path}"
         attempts = self._policy.max_attempts
         failure: _Failure | None = None
-        for attempt in range(1, attempts + 1):
+        attempt = 0
+        while True:
+            if failure is None or not failure.windowed:
+                attempt += 1  # a 429 with a Reset is the API pacing us, not a failed attempt
+                if attempt > attempts:
+                    break
             if failure is not None:
                 self.stats.retries += 1
                 self.stats.bucket(bucket).retries += 1
@@ -303,7 +312,11 @@ class AdminClient:
             # The pacer holds every request of this bucket, not only this one.
             self._pacer.block(bucket, wait)
             log.info("%s: rate limited (HTTP 429); holding the endpoint for %.1f s", bucket, wait)
-            return _Failure("HTTP 429 rate limited", 0.0, status=429)
+            # Under a second is no window (Retry-After: 0 would loop at once): that counts as an attempt.
+            windowed = wait >= 1.0 and self._policy.names_window(response.headers)
+            if windowed:
+                self._rate_wait.spend(wait, request_line)  # raises once the total wait is too long
+            return _Failure("HTTP 429 rate limited", 0.0, status=429, windowed=windowed)
         if status in RETRYABLE_STATUSES:
             return _Failure(f"HTTP {status}", self._policy.backoff(attempt), status=status)
         if not response.is_success:

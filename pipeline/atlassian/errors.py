@@ -62,6 +62,10 @@ class RetriesExhaustedError(AtlassianApiError):
     """Every attempt ended in a retryable failure (429, 5xx, timeout, dropped connection, bad JSON)."""
 
 
+class RateLimitWaitExceededError(RetriesExhaustedError):
+    """The API rate-limited the run for longer than the configured total wait."""
+
+
 class ApiConnectionError(RetriesExhaustedError):
     """The host could not be reached at all."""
 

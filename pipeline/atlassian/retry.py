@@ -43,6 +43,11 @@ class RetryPolicy:
             return min(self.max_wait, info.seconds_left + info.margin)
         return self.backoff(attempt)
 
+    @staticmethod
+    def names_window(headers: httpx.Headers) -> bool:
+        """Whether a 429 says when to come back (Retry-After, or the window's Reset)."""
+        return _retry_after_seconds(headers) is not None or RateLimitHeaders.parse(headers) is not None
+
 
 def _retry_after_seconds(headers: httpx.Headers) -> float | None:
     raw = headers.get("retry-after", "").strip()

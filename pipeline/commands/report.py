@@ -76,7 +76,9 @@ def _status(args: argparse.Namespace) -> int:
 
     if args.runs < 1:
         raise ConfigurationError(f"--runs must be at least 1 (got {args.runs}).")
-    status = read_status(dagster_home(), settings.data_dir, settings.published_path, limit=args.runs)
+    status = read_status(
+        dagster_home(settings.data_dir), settings.data_dir, settings.published_path, limit=args.runs
+    )
     if args.json:
         print(json.dumps(status.to_dict(), indent=2))
     elif not args.quiet:

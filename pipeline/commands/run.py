@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import io
 import json
+import signal
 import sys
 
 from pipeline.commands.preflight import check_api, check_data_dir
@@ -47,6 +48,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=_handle)
 
 
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def _handle(args: argparse.Namespace) -> int:
     settings = load_settings()  # bad configuration ends here with exit code 2, before anything runs
     check_data_dir(settings.data_dir)
@@ -54,11 +59,14 @@ def _handle(args: argparse.Namespace) -> int:
         check_api(settings)  # a wrong key or org id: one line in a second, before Dagster starts
     apply_offline_defaults()
     # Imported here: loading the definitions takes seconds and `seatwatch --help` should not.
-    from pipeline.commands.dagster_home import project_instance
+    from pipeline.commands.guard import guarded_run
     from pipeline.commands.runner import clock_offsets, failed_checks, run_daily_job
     from pipeline.extract.run import clock_warning
     from pipeline.readers.report.page import report_path_beside
     from pipeline.readers.summary import build_summary, format_summary
+    from pipeline.runtime.recovery import launch_tags
+    from pipeline.runtime.signals import stoppable
+    from pipeline.runtime.stopping import StoppedRun
 
     # dagster-dbt echoes dbt's log to stdout and Dagster logs every event: with --verbose both go to
     # stderr; otherwise a person sees one progress line per step (stdout keeps the summary for scripts).
@@ -66,21 +74,35 @@ def _handle(args: argparse.Namespace) -> int:
     dbt_echo = sys.stderr if args.verbose else io.StringIO()
     log_level = "INFO" if args.verbose else "CRITICAL"  # the failure is reported below either way
     progress = StderrProgress(enabled=not quiet and not args.verbose)
-    try:
-        with (
-            project_instance() as instance,
-            api_settings(settings, quiet=quiet) as resolved,
-            contextlib.redirect_stdout(dbt_echo),
-        ):
-            result = run_daily_job(
-                instance,
-                resolved,
-                progress=progress,
-                log_level=log_level,
-                tags=cli_run_tags(settings.data_dir),
-            )
-    finally:
-        progress.close()
+    stopped = StoppedRun(settings.data_dir)
+    result = None
+    with stoppable(stopped_line=stopped.line, on_hard_stop=stopped.cancel) as stop:
+        try:
+            with guarded_run(settings, say=_say) as instance, stopped.watching(instance):
+                try:
+                    with (
+                        api_settings(settings, quiet=quiet) as resolved,
+                        contextlib.redirect_stdout(dbt_echo),
+                    ):
+                        result = run_daily_job(
+                            instance,
+                            resolved,
+                            progress=progress,
+                            log_level=log_level,
+                            tags={**cli_run_tags(settings.data_dir), **launch_tags(settings.data_dir)},
+                        )
+                except KeyboardInterrupt:
+                    stop.signum = stop.signum or signal.SIGINT
+                if stop.requested:
+                    stopped.settle(instance)  # canceled, slot freed, whichever way the run stopped
+        except KeyboardInterrupt:  # while waiting for the data folder or recovering
+            stop.signum = stop.signum or signal.SIGINT
+        finally:
+            progress.close()
+    if stop.requested:
+        _say(stopped.line(stop))
+        return stop.exit_code
+    assert result is not None
     warning = None if settings.is_demo else clock_warning(clock_offsets(result))
     if warning and not args.quiet:
         print(warning, file=sys.stderr)

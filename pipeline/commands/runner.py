@@ -30,10 +30,13 @@ def run_daily_job(
     log_level: str = "INFO",
     tags: Mapping[str, str] | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """Execute the daily job in this process with ``settings`` as they are (no environment is read)."""
+    """Execute the daily job in this process with ``settings`` as they are (no environment is read).
+
+    ``tags`` name the launching process (see :func:`pipeline.runtime.recovery.launch_tags`), so a later run
+    can tell a run whose process died from one still going."""
     return defs.resolve_job_def(DAILY_JOB_NAME).execute_in_process(
         instance=instance,
-        tags=tags,
+        tags=dict(tags or {}),
         resources={SETTINGS: settings, PROGRESS: progress},
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         raise_on_error=False,

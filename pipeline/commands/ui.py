@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import os
+import signal
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -13,6 +16,8 @@ from pipeline.config.errors import ConfigurationError
 from pipeline.config.offline import apply_offline_defaults
 from pipeline.config.paths import WORKSPACE_FILE
 from pipeline.config.settings import load_settings
+
+GRACE_SECONDS = 6.0
 
 EXAMPLES = """examples:
   seatwatch ui                           # http://127.0.0.1:3000
@@ -25,8 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "ui",
         help="the Dagster UI on http://127.0.0.1:3000, with the daily schedule running",
         description=(
-            "Start `dagster dev` (web UI and daemon) on loopback with the project's Dagster home "
-            "(.dagster_home/). Materialising from the UI uses the demo org when no credentials are set."
+            "Start `dagster dev` (web UI and daemon) on loopback with the data folder's Dagster home "
+            "(<data folder>/.dagster/ unless DAGSTER_HOME is set). Materialising from the UI uses the demo "
+            "org when no credentials are set."
         ),
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -55,16 +61,52 @@ def check_port_free(port: int, host: str = "127.0.0.1") -> None:
 def _handle(args: argparse.Namespace) -> int:
     if not 0 < args.port < 65536:
         raise ConfigurationError(f"--port must be between 1 and 65535 (got {args.port}).")
-    load_settings()  # fail on bad configuration now, not in the first run
+    settings = load_settings()  # fail on bad configuration now, not in the first run
     check_port_free(args.port)
     apply_offline_defaults()
-    from pipeline.commands.dagster_home import ensure_dagster_home
+    from pipeline.commands.dagster_home import ensure_dagster_home, project_instance
+    from pipeline.runtime.recovery import recover_dead_runs
 
-    home = ensure_dagster_home()
+    home = ensure_dagster_home(settings.data_dir)  # created once, under a lock, before Dagster starts
+    with project_instance(settings.data_dir) as instance:
+        recover_dead_runs(instance, say=lambda line: print(line, file=sys.stderr, flush=True))
     print(f"Dagster UI on http://127.0.0.1:{args.port} (Dagster home {home}).", file=sys.stderr, flush=True)
-    command = dagster_dev_command(args.port)
-    # Become dagster dev rather than wait for it: Ctrl-C, SIGTERM and the exit code are then its own, and a
-    # stopped `seatwatch ui` can never leave a webserver and daemon behind.
     # dagster dev finds its home through DAGSTER_HOME, given to it alone (this process's environment is
     # never written).
-    os.execve(command[0], command, {**os.environ, "DAGSTER_HOME": str(home)})  # noqa: S606 (a fixed argv)
+    return _supervise(dagster_dev_command(args.port), {**os.environ, "DAGSTER_HOME": str(home)})
+
+
+def _supervise(command: list[str], env: dict[str, str]) -> int:
+    """Run ``dagster dev`` as a child that dies with us, and stop it (and its webserver, daemon and code
+    server) within seconds on Ctrl-C or SIGTERM: exit 130 / 143 with one line."""
+    from pipeline.runtime.children import die_with_parent
+    from pipeline.runtime.signals import StopState, stoppable
+
+    # Its own process group, so a stop reaches the webserver and daemon it starts too; the parent-death
+    # signal stops it if this process is killed outright.
+    child = subprocess.Popen(  # noqa: S603 (a fixed argv, no shell)
+        command, env=env, preexec_fn=die_with_parent(signal.SIGTERM), process_group=0
+    )
+
+    def kill_group(state: StopState) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
+
+    def line(state: StopState) -> str:
+        return f"Dagster UI stopped ({state.name})."
+
+    with stoppable(stopped_line=line, on_hard_stop=kill_group, within_dagster=False) as stop:
+        try:
+            code = child.wait()
+        except KeyboardInterrupt:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGTERM)
+            try:
+                child.wait(timeout=GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                kill_group(stop)
+                child.wait()
+    if stop.requested:
+        print(line(stop), file=sys.stderr, flush=True)
+        return stop.exit_code
+    return code

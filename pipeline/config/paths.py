@@ -6,5 +6,4 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
-DAGSTER_HOME_DIR = PROJECT_ROOT / ".dagster_home"
 WORKSPACE_FILE = PROJECT_ROOT / "workspace.yaml"

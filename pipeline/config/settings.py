@@ -11,15 +11,21 @@ Environment (the README's *Configuration* section is the user-facing copy of thi
 ``SEATWATCH_ACTIVITY_LAG_HOURS``   how far behind last-active data may be, default 24
 ``SEATWATCH_DATA_DIR``             folder of the two DuckDB files, default ``./data``
 ``SEATWATCH_LAST_ACTIVE_STRATEGY`` ``auto`` (default), ``bulk`` or ``per_user``
+``SEATWATCH_WAIT_TIMEOUT_SECONDS`` how long a run waits for another live run of the same data folder,
+                                   default 1800; 0 refuses at once
+``SEATWATCH_RATE_LIMIT_MAX_WAIT_SECONDS`` how long a run may wait in total for the API's rate windows,
+                                   default 900
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pipeline.config.errors import ConfigurationError
 from pipeline.config.secret import Secret
@@ -46,6 +52,8 @@ class Settings:
     activity_lag_hours: float
     data_dir: Path
     last_active_strategy: str = "auto"
+    wait_timeout_seconds: float = 1800.0
+    rate_limit_max_wait_seconds: float = 900.0
 
     @property
     def is_demo(self) -> bool:
@@ -62,13 +70,7 @@ class Settings:
 
     def with_orgs(self, api_base_url: str, orgs: tuple[OrgCredentials, ...]) -> Settings:
         """A copy pointed at other orgs (used when the embedded simulator stands in for the API)."""
-        return Settings(
-            api_base_url=api_base_url,
-            orgs=orgs,
-            activity_lag_hours=self.activity_lag_hours,
-            data_dir=self.data_dir,
-            last_active_strategy=self.last_active_strategy,
-        )
+        return replace(self, api_base_url=api_base_url, orgs=orgs)
 
 
 def _parse_lag(raw: str) -> float:
@@ -103,8 +105,8 @@ def _parse_orgs(env: Mapping[str, str]) -> tuple[OrgCredentials, ...]:
     for org_id in org_ids:
         if not _ORG_ID.fullmatch(org_id):
             raise ConfigurationError(
-                f"ATLASSIAN_ORG_ID {org_id!r} is not an org id (letters, digits and hyphens only): copy it "
-                "from admin.atlassian.com > Settings > API keys."
+                f"ATLASSIAN_ORG_ID {org_id[:64]!r} is not an org id (letters, digits and hyphens only): "
+                "copy it from admin.atlassian.com > Settings > API keys."
             )
     if len(set(org_ids)) != len(org_ids):
         raise ConfigurationError(f"ATLASSIAN_ORG_ID lists an org twice ({raw_ids!r}): list each org once.")
@@ -119,14 +121,70 @@ def _parse_orgs(env: Mapping[str, str]) -> tuple[OrgCredentials, ...]:
     return tuple(orgs)
 
 
+def _parse_base_url(raw: str) -> str:
+    """The API root: https, or http to this machine only (the simulator); never with credentials in it.
+
+    Error messages never echo the URL: it may hold a password.
+    """
+    try:
+        url = urlsplit(raw)
+        host = url.hostname or ""
+        url.port  # noqa: B018 (raises ValueError on a malformed port)
+    except ValueError:
+        raise ConfigurationError(
+            "ATLASSIAN_API_BASE_URL is not a valid URL; set it to https://api.atlassian.com/admin "
+            "or unset it."
+        ) from None
+    if url.scheme not in ("http", "https") or not host:
+        raise ConfigurationError(
+            "ATLASSIAN_API_BASE_URL must be an http:// or https:// URL with a host, "
+            "e.g. https://api.atlassian.com/admin."
+        )
+    if url.username is not None or url.password is not None or "@" in url.netloc:
+        raise ConfigurationError(
+            "ATLASSIAN_API_BASE_URL must not contain a user name or password (user:pass@host): the API key "
+            "is sent as a Bearer token. Remove the credentials from the URL."
+        )
+    if url.query or url.fragment:
+        raise ConfigurationError(
+            "ATLASSIAN_API_BASE_URL must not have a query (?...) or fragment (#...): give only the API root."
+        )
+    if url.scheme == "http" and not _is_loopback(host):
+        raise ConfigurationError(
+            f"ATLASSIAN_API_BASE_URL uses http:// for {host}, which would send the API key unencrypted: use "
+            "https:// (http:// is accepted only for this machine, e.g. the simulator on 127.0.0.1)."
+        )
+    return raw.rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _parse_seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise ConfigurationError(
+            f"{name} must be a number of seconds, 0 or more (got {raw!r}); unset it to use {default:.0f}."
+        )
+    return value
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the configuration from ``env`` (default: the process environment) and validate it."""
     env = os.environ if env is None else env
-    base_url = env.get("ATLASSIAN_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL
-    if not base_url.startswith(("http://", "https://")):
-        raise ConfigurationError(
-            f"ATLASSIAN_API_BASE_URL must start with http:// or https:// (got {base_url!r})."
-        )
+    base_url = _parse_base_url(env.get("ATLASSIAN_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL)
     strategy = env.get("SEATWATCH_LAST_ACTIVE_STRATEGY", "").strip() or "auto"
     if strategy not in LAST_ACTIVE_STRATEGIES:
         raise ConfigurationError(
@@ -135,9 +193,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         )
     data_dir = Path(env.get("SEATWATCH_DATA_DIR", "").strip() or "data").expanduser().resolve()
     return Settings(
-        api_base_url=base_url.rstrip("/"),
+        api_base_url=base_url,
         orgs=_parse_orgs(env),
         activity_lag_hours=_parse_lag(env.get("SEATWATCH_ACTIVITY_LAG_HOURS", "").strip() or "24"),
         data_dir=data_dir,
         last_active_strategy=strategy,
+        wait_timeout_seconds=_parse_seconds(env, "SEATWATCH_WAIT_TIMEOUT_SECONDS", 1800.0),
+        rate_limit_max_wait_seconds=_parse_seconds(env, "SEATWATCH_RATE_LIMIT_MAX_WAIT_SECONDS", 900.0),
     )

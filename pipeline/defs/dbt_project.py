@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import subprocess
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -23,6 +22,7 @@ from dagster_dbt import DbtProject
 from pipeline.config.offline import OFFLINE_ENV
 from pipeline.config.paths import DBT_PROJECT_DIR
 from pipeline.defs.resources import dbt_executable
+from pipeline.runtime.children import guarded_run
 
 # Artefacts of dbt runs, not inputs of the manifest.
 _NOT_SOURCES = {"target", "logs", "dbt_packages"}
@@ -48,7 +48,7 @@ def manifest_is_stale(project: DbtProject) -> bool:
 def _parse(project: DbtProject) -> None:
     # Parsing renders profiles.yml but never opens the warehouse, so it is safe while a run writes it.
     env = {**OFFLINE_ENV, **os.environ}  # a user's explicit choice wins, as in apply_offline_defaults
-    subprocess.run(  # noqa: S603 (a fixed argv, no shell)
+    guarded_run(
         [
             dbt_executable(),
             "parse",

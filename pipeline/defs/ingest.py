@@ -121,6 +121,7 @@ def atlassian_raw(
         resources=tables,
         progress=_log_progress(context.log, progress),
         count_users=USERS_KEY in selected,
+        completes_run=False,  # the record says running until publishing (pipeline/runtime/run_records.py)
     )
     _report_loaded(progress, tables, result, time.monotonic() - started)
     for key in selected:

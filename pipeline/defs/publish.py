@@ -17,6 +17,7 @@ from pipeline.defs.translator import PUBLISHED_GROUP
 from pipeline.readers.report.page import report_path_beside, write_report
 from pipeline.readers.run_history import PUBLISHED_COPY_KEY
 from pipeline.readers.summary import RunSummary, build_summary
+from pipeline.runtime.run_records import FAILED, SUCCESS, force_status, set_status
 from pipeline.sources.atlassian_admin import FINAL, ProgressFn
 from pipeline.warehouse import connect, publish
 
@@ -66,10 +67,15 @@ def build_published_copy(marts: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
         progress: dg.ResourceParam[ProgressFn],
     ) -> dg.MaterializeResult:
         progress("publish", {"copy": str(settings.published_path)})
+        # The run's records say success in the copy too; a copy that fails leaves them saying failed.
+        set_status(settings.warehouse_path, [context.run_id], SUCCESS)
         try:
             target = publish(settings.warehouse_path, settings.published_path)
-        except duckdb.IOException as error:
-            raise (lock_error_in(str(error)) or error) from None
+        except BaseException as error:
+            force_status(settings.warehouse_path, [context.run_id], FAILED)
+            if isinstance(error, duckdb.IOException):
+                raise (lock_error_in(str(error)) or error) from None
+            raise
         report = write_report(target, report_path_beside(target))
         summary = build_summary(target)
         progress("publish", {"copy": str(target), "report": str(report), FINAL: True})

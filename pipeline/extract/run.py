@@ -22,6 +22,7 @@ from pipeline.atlassian.client import ApiStats
 from pipeline.config.errors import user_error
 from pipeline.config.offline import apply_offline_defaults
 from pipeline.config.settings import Settings
+from pipeline.runtime.run_records import SUCCESS, set_status
 from pipeline.sources.atlassian_admin import (
     RUN_RECORD_RESOURCE,
     OrgSession,
@@ -90,12 +91,11 @@ def open_sessions(
     """
     from pipeline.atlassian import SyncAdminApi
 
+    options = {"max_rate_limited_wait": settings.rate_limit_max_wait_seconds, **(client_options or {})}
     with ExitStack() as stack:
         sessions = []
         for org in settings.orgs:
-            api = stack.enter_context(
-                SyncAdminApi(settings.api_base_url, org.api_key, **(client_options or {}))
-            )
+            api = stack.enter_context(SyncAdminApi(settings.api_base_url, org.api_key, **options))
             api.get_org(org.org_id)  # 401 / 404 surface here as one-line typed errors
             sessions.append(OrgSession(org.org_id, api))
         yield sessions
@@ -115,8 +115,14 @@ def run_extract(
     progress: ProgressFn | None = None,
     client_options: Mapping[str, Any] | None = None,
     count_users: bool = False,
+    completes_run: bool = True,
 ) -> ExtractResult:
-    """Load the raw tables (all, or ``resources``) for the configured orgs and return what was loaded."""
+    """Load the raw tables (all, or ``resources``) for the configured orgs and return what was loaded.
+
+    The run record says ``running`` until the run is done: here once the load has finished, unless
+    ``completes_run`` is False (a Dagster run, whose publishing step records the outcome; see
+    :mod:`pipeline.runtime.run_records`).
+    """
     run = RunInfo(
         run_id=run_id or uuid.uuid4().hex,
         activity_lag_hours=settings.activity_lag_hours,
@@ -141,6 +147,8 @@ def run_extract(
             load_info = pipeline.run(packages, loader_file_format=LOADER_FILE_FORMAT)
         except Exception as error:
             raise unwrap_error(error) from None
+        if completes_run:
+            set_status(settings.warehouse_path, [run.run_id], SUCCESS)  # loaded completely: the run is done
         stats = {session.org_id: session.api.stats for session in sessions}
         normalized = pipeline.last_trace.last_normalize_info if pipeline.last_trace else None
         rows = dict(normalized.row_counts) if normalized else {}

@@ -13,6 +13,7 @@ when the command runs); a flag on the command line wins over the environment.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import threading
@@ -22,6 +23,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from pipeline.config.errors import ConfigurationError
+from pipeline.runtime.signals import StopState, stoppable
 from pipeline.simulator.model import (
     DEFAULT_RATE_LIMITS,
     PRODUCTS,
@@ -274,11 +276,17 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
             flush=True,
         )
-        try:
+        with (
+            stoppable(stopped_line=_stopped_line, within_dagster=False) as stop,
+            contextlib.suppress(KeyboardInterrupt),
+        ):
             _serve_until_interrupted()
-        except KeyboardInterrupt:
-            print("Simulator stopped.", file=sys.stderr)
-    return 0
+    print(_stopped_line(stop), file=sys.stderr)
+    return stop.exit_code
+
+
+def _stopped_line(stop: StopState) -> str:
+    return f"Simulator stopped ({stop.name})."
 
 
 def _serve_until_interrupted() -> None:

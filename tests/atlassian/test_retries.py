@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from pipeline.atlassian import AdminApi, ApiConnectionError, ApiStats, NotFoundError, RetriesExhaustedError
+from pipeline.atlassian.errors import RateLimitWaitExceededError
 
 from .fakes import ORG, SERVER_TIME, FakeApi, http_date, iso, leaks, reply, sequence
 
@@ -144,7 +145,7 @@ def test_exhausted_retries_raise_a_typed_one_line_error_after_exactly_max_attemp
     assert leaks(caught.value) == []
 
 
-def test_exhausted_rate_limit_retries_count_every_429() -> None:
+def test_429s_that_name_no_window_count_as_attempts() -> None:
     fake = FakeApi()
     fake.route("GET", ORG_PATH, reply(429, TOO_MANY, {"Retry-After": "0"}))
 
@@ -185,3 +186,34 @@ def test_unknown_route_without_an_api_code_points_at_the_base_url() -> None:
     fake = FakeApi()  # no routes: a plain 404, as from a wrong API root
     with pytest.raises(NotFoundError, match="ATLASSIAN_API_BASE_URL"):
         get_org(fake)
+
+
+def test_429s_with_a_window_wait_without_using_attempts(capsys: pytest.CaptureFixture[str]) -> None:
+    fake = FakeApi()
+    storm = [reply(429, TOO_MANY, {"Retry-After": "1"})] * 3
+    fake.route("GET", ORG_PATH, sequence(*storm, reply(200, ORG_BODY)))
+
+    async def scenario() -> ApiStats:
+        async with fake.client(max_attempts=2) as client:
+            await AdminApi(client).get_org(ORG)
+            return client.stats
+
+    stats = asyncio.run(scenario())
+    assert (stats.calls, stats.rate_limited) == (4, 3)
+    lines = capsys.readouterr().err.splitlines()
+    assert 1 <= len(lines) <= 3
+    assert all(line.startswith("rate-limited by the API, resuming at ") for line in lines)
+
+
+def test_the_total_wait_for_rate_windows_is_bounded() -> None:
+    fake = FakeApi()
+    fake.route("GET", ORG_PATH, reply(429, TOO_MANY, {"Retry-After": "1"}))
+
+    async def scenario() -> None:
+        async with fake.client(max_rate_limited_wait=2.5) as client:
+            await AdminApi(client).get_org(ORG)
+
+    with pytest.raises(RateLimitWaitExceededError) as caught:
+        asyncio.run(scenario())
+    message = str(caught.value)
+    assert "SEATWATCH_RATE_LIMIT_MAX_WAIT_SECONDS" in message and "\n" not in message

@@ -48,33 +48,29 @@ def test_events_are_read_from_the_last_processing_point_loaded_less_the_overlap(
     )
 
 
-def test_the_dagster_home_is_created_with_one_writer_and_no_telemetry(
+def test_dagster_home_set_by_the_user_wins_and_is_configured_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
-    home = ensure_dagster_home()
+    home = ensure_dagster_home(tmp_path / "data")
     assert home == tmp_path / "home"
-    with dg.DagsterInstance.get() as instance:
+    with dg.DagsterInstance.from_config(str(home)) as instance:
         assert instance.get_settings("telemetry") == {"enabled": False}
         assert not instance.nux_enabled  # no newsletter pop-up in the UI
         concurrency = instance.get_concurrency_config()
         assert concurrency.pool_config.default_pool_limit == 1
         assert concurrency.run_queue_config.max_concurrent_runs == 1
     (home / "dagster.yaml").write_text("telemetry: {enabled: false}\n")
-    ensure_dagster_home()  # an existing file is the user's: left alone
+    ensure_dagster_home(tmp_path / "data")  # an existing file is the user's: left alone
     assert (home / "dagster.yaml").read_text() == "telemetry: {enabled: false}\n"
 
 
-def test_without_dagster_home_the_project_folder_is_used(
+def test_without_dagster_home_the_data_folder_has_its_own(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pipeline.commands import dagster_home as home_module
-
-    monkeypatch.setenv("DAGSTER_HOME", "recorded so that teardown removes the value set below")
     monkeypatch.delenv("DAGSTER_HOME")
-    monkeypatch.setattr(home_module, "DAGSTER_HOME_DIR", tmp_path / ".dagster_home")
-    assert ensure_dagster_home() == tmp_path / ".dagster_home"
-    assert (tmp_path / ".dagster_home" / "dagster.yaml").exists()
+    assert ensure_dagster_home(tmp_path / "data") == tmp_path / "data" / ".dagster"
+    assert (tmp_path / "data" / ".dagster" / "dagster.yaml").exists()
 
 
 def test_every_asset_and_check_has_a_description() -> None:

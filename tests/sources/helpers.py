@@ -25,7 +25,7 @@ def make_world(users: int = 500, *, faults: FaultConfig | None = None, **options
 
 
 def settings_for(
-    world: World, data_dir: Path, base_url: str = "http://simulator.test/admin", **env: str
+    world: World, data_dir: Path, base_url: str = "https://simulator.test/admin", **env: str
 ) -> Settings:
     return load_settings(
         {

@@ -13,7 +13,8 @@ user_snapshots as (
 ),
 
 -- A run that did not list users (an events backfill, a failed run) must not become the as-of run:
--- every user would then look removed.
+-- every user would then look removed. `running` is the run building these models (a killed run's row is
+-- settled to `failed` before the next run builds; see pipeline/runtime/run_records.py).
 listing_runs as (
     select distinct
         org_id,
@@ -26,7 +27,7 @@ successful_listing_runs as (
     select extract_runs.*
     from extract_runs
     where
-        extract_runs.status = 'success'
+        extract_runs.status in ('success', 'running')
         and exists (
             select 1
             from listing_runs

@@ -25,7 +25,13 @@ final as (
         extract_runs.users_loaded,
         extract_runs.last_active_rows_loaded,
         extract_runs.events_loaded,
-        extract_runs.status,
+        -- `running`: the run that built these marts shows as the success it is about to publish; any
+        -- other run still `running` did not finish.
+        case
+            when extract_runs.status != 'running' then extract_runs.status
+            when as_of.run_id is not null then 'success'
+            else 'incomplete'
+        end as status,
         ---------- beyond the contract
         extract_runs.activity_lag_hours,
         extract_runs.last_active_strategy,

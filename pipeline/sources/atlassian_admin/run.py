@@ -90,7 +90,7 @@ def extract_runs(sessions: Sequence[OrgSession], run: RunInfo, tally: RunTally) 
                 "users_loaded": org.users,
                 "last_active_rows_loaded": org.last_active,
                 "events_loaded": org.events,
-                "status": "success",
+                "status": "running",  # until the run finishes: pipeline/runtime/run_records.py
             }
 
     return rows
