@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -12,6 +12,7 @@ import pytest
 from pipeline.atlassian.doctor import diagnose, reset_precision
 from pipeline.cli import main
 from pipeline.simulator.app import create_app
+from pipeline.simulator.model import SimulatorConfig
 from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World
 from tests.sources.helpers import make_world, settings_for
@@ -27,6 +28,8 @@ def _checks(world: World, tmp_path: Path) -> dict[str, tuple[str, str]]:
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_every_variant_is_ready_and_its_keys_map(variant: str, tmp_path: Path) -> None:
     checks = _checks(make_world(80, **VARIANTS[variant]), tmp_path)
+    clock = checks.pop("clock")  # the fixed simulated start is hours away from now: its own test below
+    assert clock[0] in ("ok", "warn")
     assert {status for status, _ in checks.values()} == {"ok"}, checks
     keys = checks["product keys"][1]
     assert "jira-software→jira" in keys  # v1 last-active-dates speaks the v1 keys in every variant
@@ -44,6 +47,17 @@ def test_a_scoped_key_and_an_unknown_product_key_are_problems(tmp_path: Path) ->
     renamed = make_world(40, activity_key_renames={"confluence": "confluence-next"})
     checks = _checks(renamed, tmp_path / "renamed")
     assert checks["product keys"][0] == "fail" and "confluence-next" in checks["product keys"][1]
+
+
+@pytest.mark.parametrize("days_behind", [0, 2])
+def test_a_far_api_clock_is_one_warning_row(days_behind: int, tmp_path: Path) -> None:
+    start = datetime.now(UTC) - timedelta(days=days_behind)
+    world = World(SimulatorConfig(users=20, seed=3, start=start))
+    status, detail = _checks(world, tmp_path)["clock"]
+    if days_behind:
+        assert status == "warn" and "48.0 h behind this machine's" in detail
+    else:
+        assert status == "ok"
 
 
 def test_reset_precision() -> None:

@@ -15,13 +15,14 @@ import asyncio
 import csv
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from pipeline.atlassian import AdminApi, AdminClient
+from pipeline.atlassian.clock import clock_gap
 from pipeline.atlassian.errors import AtlassianApiError, AuthenticationError, OrgNotFoundError, ScopedKeyError
 from pipeline.atlassian.pacing import RateLimitHeaders, server_date
 from pipeline.config.paths import DBT_PROJECT_DIR
@@ -76,9 +77,13 @@ class HeaderLog(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
         self.samples: list[tuple[str, datetime | None, RateLimitHeaders | None]] = []
+        self.offsets: list[float] = []  # the API's Date minus this machine's clock, per answer (seconds)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self.inner.handle_async_request(request)
+        date = server_date(response.headers)
+        if date is not None:
+            self.offsets.append((date - datetime.now(UTC)).total_seconds())
         raw = response.headers.get("x-ratelimit-reset")
         if raw is not None:
             self.samples.append(
@@ -164,6 +169,7 @@ async def diagnose_org(
             except AtlassianApiError as error:
                 report.add(name, FAIL, str(error))
     _rate_limits(log.samples, report)
+    _clock(log.offsets, report)
     _product_keys(keys, aliases, report)
     return report
 
@@ -282,6 +288,19 @@ def _rate_limits(samples: list, report: OrgReport) -> None:
     if precision in ("minute", "whole minutes"):
         detail += " (a Reset at or before Date waits for the next minute)"
     report.add("rate-limit headers", OK, detail)
+
+
+def _clock(offsets: list[float], report: OrgReport) -> None:
+    if not offsets:
+        return
+    # The latest answer: the Date header has whole seconds, and the calls above took some.
+    gap = clock_gap(offsets[-1])
+    if gap is None:
+        report.add("clock", OK, "the API's Date header agrees with this machine's clock (within 5 min)")
+    else:
+        report.add(
+            "clock", WARN, f"the API's clock is {gap} this machine's; Seatwatch follows the API's clock"
+        )
 
 
 def _product_keys(keys: set[str], aliases: dict[str, str], report: OrgReport) -> None:

@@ -19,6 +19,7 @@ import dlt
 from dlt.common.pipeline import LoadInfo
 
 from pipeline.atlassian.client import ApiStats
+from pipeline.atlassian.clock import clock_gap
 from pipeline.config.errors import user_error
 from pipeline.config.offline import apply_offline_defaults
 from pipeline.config.settings import Settings
@@ -37,9 +38,6 @@ DATASET_NAME = "raw"
 # Without pyarrow dlt would load DuckDB through huge INSERT statements: at 5,000 users that took 10 s and
 # 2.6 GB of memory to load; JSON lines load the same rows in 1 s and 330 MB (benchmarks/bench_scale.py).
 LOADER_FILE_FORMAT = "jsonl"
-# Everything is computed on the API's clock, so a local clock off by more than this is only worth a line:
-# it means the local clock (or the server's) is wrong, and `seatwatch status` ages will read oddly.
-CLOCK_TOLERANCE_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -57,13 +55,12 @@ class ExtractResult:
 def clock_warning(offsets: Mapping[str, float]) -> str | None:
     """One line when the API's clock and ours disagree by more than a few minutes, else None."""
     worst = max(offsets.items(), key=lambda item: abs(item[1]), default=None)
-    if worst is None or abs(worst[1]) <= CLOCK_TOLERANCE_SECONDS:
+    gap = None if worst is None else clock_gap(worst[1])
+    if worst is None or gap is None:
         return None
-    org_id, offset = worst
-    hours = abs(offset) / 3600
-    side = "ahead of" if offset > 0 else "behind"
+    org_id = worst[0]
     return (
-        f"seatwatch: note: the API's clock (org {org_id}) is {hours:.1f} h {side} this machine's; "
+        f"seatwatch: note: the API's clock (org {org_id}) is {gap} this machine's; "
         "Seatwatch follows the API's clock, so nothing is lost, but check this machine's time if that is a "
         "surprise."
     )

@@ -106,14 +106,15 @@ def format_summary(summary: RunSummary) -> str:
     ]
     width = max((len(status) for status in summary.users_by_status), default=0)
     lines += [f"  {status:<{width}}  {count:>7,}" for status, count in summary.users_by_status.items()]
+    name = max([len("product"), *(len(p.product_key) for p in summary.products)])
     header = (
-        f"  {'product':<20} {'seats':>7} {'act30d':>7} {'act90d':>7} {'inactive':>8} {'never':>7} "
+        f"  {'product':<{name}} {'seats':>7} {'act30d':>7} {'act90d':>7} {'inactive':>8} {'never':>7} "
         f"{'invited':>7} {'ready':>6} {'review':>6} {'protect':>7} {'$/month':>10}"
     )
     lines += ["", "Seats per product (reclaim candidates: ready / review / protected):", header]
     for p in summary.products:
         lines.append(
-            f"  {p.product_key:<20} {p.seats:>7,} {p.active_30d:>7,} {p.active_90d:>7,} {p.inactive:>8,} "
+            f"  {p.product_key:<{name}} {p.seats:>7,} {p.active_30d:>7,} {p.active_90d:>7,} {p.inactive:>8,} "
             f"{p.never_used:>7,} {p.invited_pending:>7,} {p.cleanup_ready:>6,} {p.needs_review:>6,} "
             f"{p.protected:>7,} {p.est_monthly_reclaimable_cost:>10,.2f}"
         )
