@@ -149,7 +149,13 @@ WRONG_KEY = _env(**_real_org(ATLASSIAN_API_KEY="not-the-key"))
 CASES = [
     Case("key without org", ["run"], _env(ATLASSIAN_API_KEY="k"), 2, "ATLASSIAN_ORG_ID is not"),
     Case("empty org id", ["run"], _env(ATLASSIAN_ORG_ID="a,,b", ATLASSIAN_API_KEY="k"), 2, "empty entry"),
-    Case("base URL not http", ["run"], _env(ATLASSIAN_API_BASE_URL="x.org"), 2, "must start with http"),
+    Case(
+        "base URL not http",
+        ["run"],
+        _env(ATLASSIAN_API_BASE_URL="x.org"),
+        2,
+        "must be an http:// or https:// URL",
+    ),
     Case(
         "lag not a number", ["run"], _env(SEATWATCH_ACTIVITY_LAG_HOURS="1d"), 2, "must be a number of hours"
     ),

@@ -99,7 +99,9 @@ def test_prints_three_lines_and_serves_until_interrupted(monkeypatch, capsys) ->
         raise KeyboardInterrupt
 
     monkeypatch.setattr(command, "_serve_until_interrupted", serve_then_interrupt)
-    assert cli.main(["simulator", "--port", "0", "--users", "10", "--orgs", "2"]) == 0
+    assert (
+        cli.main(["simulator", "--port", "0", "--users", "10", "--orgs", "2"]) == 130
+    )  # Ctrl-C: the exit code of a stop, like every command
     names = [line.split("=", 1)[0] for line in seen["lines"]]
     assert names == ["ATLASSIAN_API_BASE_URL", "ATLASSIAN_ORG_ID", "ATLASSIAN_API_KEY"]
     assert seen["status"] == 200
