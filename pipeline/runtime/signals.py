@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from types import FrameType
 from typing import Any
 
 GRACE_SECONDS = 5.0
+# Two deliveries of the same stop closer together than this are one request (see `record` below).
+DUPLICATE_SIGNAL_SECONDS = 1.0
 _NAMES = {signal.SIGINT: "Ctrl-C (SIGINT)", signal.SIGTERM: "SIGTERM"}
 
 
@@ -95,15 +98,19 @@ def stoppable(
         if not done.wait(grace_seconds):
             hard_stop()
 
-    arrivals = 0
+    first_at: float | None = None
 
     def record(signum: int) -> None:
         """A first signal starts the grace period; a second one ends the process at once."""
-        nonlocal arrivals
-        arrivals += 1
-        if arrivals > 1:
-            threading.Thread(target=hard_stop, daemon=True).start()
+        nonlocal first_at
+        now = time.monotonic()
+        if first_at is not None:
+            # `timeout … uv run seatwatch run` delivers one stop twice: timeout signals the whole process
+            # group and uv forwards the same signal to its child. A person's second Ctrl-C comes later.
+            if now - first_at >= DUPLICATE_SIGNAL_SECONDS:
+                threading.Thread(target=hard_stop, daemon=True).start()
             return
+        first_at = now
         state.signum = state.signum or signum
         threading.Thread(target=watchdog, name="seatwatch-stop-watchdog", daemon=True).start()
 
