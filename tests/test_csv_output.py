@@ -43,17 +43,7 @@ def test_a_replaced_file_keeps_its_mode(tmp_path: Path, umask_022: None) -> None
     assert stat.S_IMODE(target.stat().st_mode) == 0o600 and target.read_text().startswith("org_id")
 
 
-def test_a_link_is_followed_and_kept(tmp_path: Path) -> None:
-    dated = tmp_path / "users-2026-11-28.csv"
-    dated.write_text("old")
-    link = tmp_path / "latest.csv"
-    link.symlink_to(dated.name)
-    OutputTarget.check(link).write(HEADER, ROWS)
-    assert link.is_symlink() and os.readlink(link) == dated.name
-    assert dated.read_text(encoding="utf-8").startswith("org_id,name")
-
-
-@pytest.mark.parametrize("kind", ["folder", "fifo", "device", "link to device"])
+@pytest.mark.parametrize("kind", ["folder", "fifo", "device", "link to device", "link to a file"])
 def test_what_is_not_a_regular_file_is_refused_and_left_alone(tmp_path: Path, kind: str) -> None:
     if kind == "folder":
         target = tmp_path / "exports"
@@ -63,9 +53,13 @@ def test_what_is_not_a_regular_file_is_refused_and_left_alone(tmp_path: Path, ki
         os.mkfifo(target)
     elif kind == "device":
         target = Path("/dev/null")
-    else:
+    elif kind == "link to device":
         target = tmp_path / "null.csv"
         target.symlink_to("/dev/null")
+    else:
+        (tmp_path / "users-2026-11-28.csv").write_text("old")
+        target = tmp_path / "latest.csv"
+        target.symlink_to("users-2026-11-28.csv")
     before = target.lstat()
     with pytest.raises(ConfigurationError) as refused:
         OutputTarget.check(target)
@@ -73,6 +67,8 @@ def test_what_is_not_a_regular_file_is_refused_and_left_alone(tmp_path: Path, ki
     after = target.lstat()
     assert (after.st_mode, after.st_ino) == (before.st_mode, before.st_ino)
     assert _leftovers(tmp_path) == []
+    if kind == "link to a file":
+        assert (tmp_path / "users-2026-11-28.csv").read_text() == "old"
 
 
 def test_a_failure_while_writing_leaves_the_old_file_and_no_temporary_file(tmp_path: Path) -> None:

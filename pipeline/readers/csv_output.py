@@ -5,9 +5,9 @@ Rules (the README's export section says the same to users):
 * ``-`` writes to standard output.
 * A new path, or an existing regular file: the CSV is written to a temporary file in the same folder and
   renamed over the target, so the target is either the old file or the complete new one, never a part.
-* A symbolic link is followed when it ends at a regular file (or a new name in an existing folder): the
-  file it points to is replaced and the link is kept, which is what a person who linked ``latest.csv``
-  to a dated file expects. A link to anything else is refused like that thing itself.
+* A symbolic link is refused and left as it is: replacing "the file behind a link" is how an export run as
+  root overwrites something it was never meant to touch (a link planted in a shared folder), so Seatwatch
+  writes only to the path a person named. Give the file itself.
 * Anything that is not a regular file (a folder, a device such as ``/dev/full``, a FIFO, a socket) is
   refused before anything is written: renaming over it would destroy it and write nowhere useful.
 * Permissions: a new file gets the usual ``0666`` minus the umask (``0644`` by default); a replaced file
@@ -85,10 +85,7 @@ class OutputTarget:
             raise ConfigurationError("--output is empty: give a file name such as users.csv, or -.")
         path = Path(shown).expanduser()
         if path.is_symlink():
-            resolved = path.resolve()  # follows every link in the chain
-            if not resolved.parent.is_dir():
-                raise _refuse(shown, f"a link to {resolved}, whose folder does not exist")
-            path = resolved
+            raise _refuse(shown, f"a symbolic link (to {path.readlink()})")
         try:
             info = path.stat()
         except FileNotFoundError:

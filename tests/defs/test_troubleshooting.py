@@ -175,7 +175,7 @@ CASES = [
         "export, no such folder", [], _export_to(lambda tmp: tmp / "x" / "u.csv"), 2, "does not exist; create"
     ),
     Case("export, unwritable folder", [], _export_to(_in_unwritable_folder), 2, "cannot write in"),
-    Case("export, dangling link", [], _export_to(_dangling_link), 2, "whose folder does not exist"),
+    Case("export, symbolic link", [], _export_to(_dangling_link), 2, "is a symbolic link"),
     Case("ui, port in use", [], _port_in_use, 2, "is in use"),
     Case("ui, port out of range", ["ui", "--port", "70000"], _env(), 2, "--port must be between"),
 ]
