@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from importlib import metadata
 from typing import Any
@@ -24,6 +24,7 @@ from pipeline.atlassian.errors import (
     RetriesExhaustedError,
     UnsafeLinkError,
     error_for_status,
+    is_write,
 )
 from pipeline.atlassian.pacing import Pacer, RateLimitHeaders, server_date
 from pipeline.atlassian.ratelimit_wait import RateLimitBudget
@@ -64,11 +65,18 @@ class ApiStats:
         return {"calls": self.calls, "retries": self.retries, "rate_limited": self.rate_limited}
 
 
+# The response header that names one request for Atlassian support ("Atl-Traceid"); X-Request-Id is the
+# common name other gateways use.
+REQUEST_ID_HEADERS = ("atl-traceid", "x-request-id")
+
+
 @dataclass(frozen=True)
 class ApiResponse:
     status: int
     body: Any  # parsed JSON; None for an empty 204
     date: datetime | None  # the response's Date header: the API server's clock
+    request_id: str | None = None  # see REQUEST_ID_HEADERS
+    attempts: int = 1  # requests sent for this answer (retries included)
 
 
 @dataclass(frozen=True)
@@ -191,6 +199,10 @@ class AdminClient:
             raise RuntimeError("no response with a Date header yet; call the API first (e.g. get_org)")
         return self._latest_date
 
+    def server_date_or_none(self) -> datetime | None:
+        """:meth:`server_now`, or None before the first response with a Date header."""
+        return self._latest_date
+
     def server_date(self, bucket: str) -> datetime | None:
         """The Date header of the latest response in one rate bucket, e.g. ``"POST /v2/orgs/{}/…"``."""
         stats = self.stats.by_bucket.get(bucket)
@@ -242,7 +254,7 @@ class AdminClient:
                 await asyncio.sleep(failure.backoff)
             outcome = await self._attempt(method, bucket, target, request_line, params, json, attempt)
             if isinstance(outcome, ApiResponse):
-                return outcome
+                return replace(outcome, attempts=attempt) if attempt > 1 else outcome
             failure = outcome
         assert failure is not None
         # Raised here, outside any `except`, so no httpx exception (which holds the request and its
@@ -321,13 +333,15 @@ class AdminClient:
             return _Failure(f"HTTP {status}", self._policy.backoff(attempt), status=status)
         if not response.is_success:
             raise error_for_status(status, _json_or_none(response), request_line, self._redact)
-        if status == 204:
-            return ApiResponse(status, None, date)
+        request_id = next((response.headers[n] for n in REQUEST_ID_HEADERS if n in response.headers), None)
+        if status == 204 or (is_write(request_line) and not response.content):
+            # A write may answer 200/201 without a body; only a read must carry JSON.
+            return ApiResponse(status, None, date, request_id)
         try:
             body = response.json()
         except ValueError:
             return _Failure(f"HTTP {status} with a body that is not JSON", self._policy.backoff(attempt))
-        return ApiResponse(status, body, date)
+        return ApiResponse(status, body, date, request_id)
 
     def _redact(self, text: str) -> str:
         key = self._key.reveal()
