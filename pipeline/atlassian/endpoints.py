@@ -76,8 +76,13 @@ class AdminApi:
         response = await self.client.request("GET", "/v1/orgs/{}", org_id)
         return _data(response.body, "GET /v1/orgs/{}")
 
-    async def list_directories(self, org_id: str) -> AsyncGenerator[dict[str, Any], None]:
-        async for page in cursor_pages(self.client, "/v2/orgs/{}/directories", org_id):
+    async def list_directories(
+        self, org_id: str, *, account_id: str | None = None
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        """The org's directories; with ``account_id``, only the directories that user is in (the
+        ``directoryId`` that suspending or restoring that user needs)."""
+        params = {"accountId": account_id} if account_id else None
+        async for page in cursor_pages(self.client, "/v2/orgs/{}/directories", org_id, params=params):
             for item in page.items:
                 yield item
 

@@ -231,3 +231,14 @@ def test_sync_admin_api_proxies_the_writes() -> None:
         receipt = api.remove_group_member(ORG, DIRECTORY, GROUP, ACCOUNT)
 
     assert receipt == WriteReceipt(204, "t-sync", SERVER_TIME, 1)
+
+
+def test_a_users_directories_are_listed_for_suspend_and_restore() -> None:
+    fake = FakeApi()
+    fake.route("GET", f"/v2/orgs/{ORG}/directories", reply(body={"data": [{"directoryId": DIRECTORY}]}))
+
+    async def run() -> list[dict]:
+        return [item async for item in fake.api().list_directories(ORG, account_id=ACCOUNT)]
+
+    assert asyncio.run(run()) == [{"directoryId": DIRECTORY}]
+    assert dict(fake.requests[0].url.params) == {"accountId": ACCOUNT}
