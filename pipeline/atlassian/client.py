@@ -24,7 +24,6 @@ from pipeline.atlassian.errors import (
     RetriesExhaustedError,
     UnsafeLinkError,
     error_for_status,
-    is_write,
 )
 from pipeline.atlassian.pacing import Pacer, RateLimitHeaders, server_date
 from pipeline.atlassian.ratelimit_wait import RateLimitBudget
@@ -227,8 +226,13 @@ class AdminClient:
         params: dict[str, Any] | None = None,
         json: Any = None,
         url: str | None = None,
+        write: bool = False,
     ) -> ApiResponse:
-        """One API call with pacing and retries. ``url`` (a checked next-page link) replaces the path."""
+        """One API call with pacing and retries. ``url`` (a checked next-page link) replaces the path.
+
+        ``write``: the call changes something (docs/write-endpoints.md): its refusals get the write errors
+        (``WriteForbidden``, ``UserLimitReached``, ...), and a success may come without a body.
+        """
         bucket = f"{method} {template}"
         target = url or self._base + fill_path(template, ids)
         request_line = f"{method} {httpx.URL(target).path}"
@@ -252,7 +256,7 @@ class AdminClient:
                     failure.backoff,
                 )
                 await asyncio.sleep(failure.backoff)
-            outcome = await self._attempt(method, bucket, target, request_line, params, json, attempt)
+            outcome = await self._attempt(method, bucket, target, request_line, params, json, attempt, write)
             if isinstance(outcome, ApiResponse):
                 return replace(outcome, attempts=attempt) if attempt > 1 else outcome
             failure = outcome
@@ -279,6 +283,7 @@ class AdminClient:
         params: dict[str, Any] | None,
         json: Any,
         attempt: int,
+        write: bool,
     ) -> ApiResponse | _Failure:
         response: httpx.Response | None = None
         failure: _Failure | None = None
@@ -307,10 +312,10 @@ class AdminClient:
         if response is None:
             assert failure is not None
             return failure
-        return self._interpret(response, bucket, request_line, attempt)
+        return self._interpret(response, bucket, request_line, attempt, write)
 
     def _interpret(
-        self, response: httpx.Response, bucket: str, request_line: str, attempt: int
+        self, response: httpx.Response, bucket: str, request_line: str, attempt: int, write: bool
     ) -> ApiResponse | _Failure:
         status = response.status_code
         date = server_date(response.headers)
@@ -332,9 +337,9 @@ class AdminClient:
         if status in RETRYABLE_STATUSES:
             return _Failure(f"HTTP {status}", self._policy.backoff(attempt), status=status)
         if not response.is_success:
-            raise error_for_status(status, _json_or_none(response), request_line, self._redact)
+            raise error_for_status(status, _json_or_none(response), request_line, self._redact, write=write)
         request_id = next((response.headers[n] for n in REQUEST_ID_HEADERS if n in response.headers), None)
-        if status == 204 or (is_write(request_line) and not response.content):
+        if status == 204 or (write and not response.content):
             # A write may answer 200/201 without a body; only a read must carry JSON.
             return ApiResponse(status, None, date, request_id)
         try:

@@ -278,7 +278,9 @@ class AdminApi:
         Raises MembershipNotFound when the user is not in the group (already removed: count it as done).
         """
         template = "/v2/orgs/{}/directories/{}/groups/{}/memberships/{}"
-        response = await self.client.request("DELETE", template, org_id, directory_id, group_id, account_id)
+        response = await self.client.request(
+            "DELETE", template, org_id, directory_id, group_id, account_id, write=True
+        )
         return self._receipt(response)
 
     async def add_group_member(
@@ -288,16 +290,18 @@ class AdminApi:
         grants has no free seat; adding a current member changes nothing and succeeds."""
         template = "/v2/orgs/{}/directories/{}/groups/{}/memberships"
         response = await self.client.request(
-            "POST", template, org_id, directory_id, group_id, json={"accountId": account_id}
+            "POST", template, org_id, directory_id, group_id, json={"accountId": account_id}, write=True
         )
         return self._receipt(response)
 
     async def suspend_user(self, org_id: str, directory_id: str, account_id: str) -> WriteReceipt:
         """Suspend a user's access in a directory: not billed, roles and groups kept for a restore."""
         template = "/v2/orgs/{}/directories/{}/users/{}/suspend"
-        return self._receipt(await self.client.request("POST", template, org_id, directory_id, account_id))
+        response = await self.client.request("POST", template, org_id, directory_id, account_id, write=True)
+        return self._receipt(response)
 
     async def restore_user(self, org_id: str, directory_id: str, account_id: str) -> WriteReceipt:
         """Restore a suspended user's access (roles and groups come back; billing resumes)."""
         template = "/v2/orgs/{}/directories/{}/users/{}/restore"
-        return self._receipt(await self.client.request("POST", template, org_id, directory_id, account_id))
+        response = await self.client.request("POST", template, org_id, directory_id, account_id, write=True)
+        return self._receipt(response)

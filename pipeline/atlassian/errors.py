@@ -103,7 +103,6 @@ _GROUP_NOT_FOUND = {"ADMIN-404-10", "ADMIN-UAM-404-3"}
 # "Product License Limit Exceeded" (v2 and v1 families) and "Payment Required"; docs/write-endpoints.md.
 _USER_LIMIT = {"ADMIN-UAM-409-3", "ADMIN-409-3", "ADMIN-UAM-402-1"}
 _INSUFFICIENT_SCOPE = {"ADMIN-401-2", "ADMIN-UAM-401-2"}
-_WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def summarize_body(body: Any) -> tuple[str | None, str | None]:
@@ -121,12 +120,6 @@ def summarize_body(body: Any) -> tuple[str | None, str | None]:
         None if code is None else str(code)[:_DETAIL_LIMIT],
         None if title is None else str(title)[:_DETAIL_LIMIT],
     )
-
-
-def is_write(request_line: str) -> bool:
-    """A request that changes something: POST searches (``…/search``) and the events reads are not."""
-    method, _, path = request_line.partition(" ")
-    return method in _WRITE_METHODS and not path.split("?", 1)[0].rstrip("/").endswith("/search")
 
 
 def _detail(body: Any) -> str | None:
@@ -177,11 +170,11 @@ def _write_error(status: int, code: str | None, where: str, request_line: str) -
 
 
 def error_for_status(
-    status: int, body: Any, request_line: str, redact: Callable[[str], str]
+    status: int, body: Any, request_line: str, redact: Callable[[str], str], *, write: bool = False
 ) -> AtlassianApiError:
-    """The typed error for a non-retryable HTTP status. ``request_line`` is ``METHOD /path`` (no query)."""
+    """The typed error for a non-retryable HTTP status. ``request_line`` is ``METHOD /path`` (no query);
+    ``write``: the request was one of the write endpoints."""
     code, title = summarize_body(body)
-    write = is_write(request_line)
     # A refused write says why in `detail` (the user limit, a synced group); reads keep their short form.
     detail = _detail(body) if write else None
     said = redact(" ".join(part for part in (code, title, detail) if part)) or "no error details"

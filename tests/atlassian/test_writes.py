@@ -242,3 +242,17 @@ def test_a_users_directories_are_listed_for_suspend_and_restore() -> None:
 
     assert asyncio.run(run()) == [{"directoryId": DIRECTORY}]
     assert dict(fake.requests[0].url.params) == {"accountId": ACCOUNT}
+
+
+def test_reads_sent_as_post_keep_the_read_errors() -> None:
+    """A 403 on a search is the key, not a refused change: no WriteForbidden, no write wording."""
+    fake = FakeApi(fallback=sequence(uam_error(403, "ADMIN-UAM-403-1", "Forbidden", "no")))
+
+    async def run() -> None:
+        async for _ in fake.api().search_workspaces(ORG):
+            pass
+
+    with pytest.raises(AuthenticationError) as caught:
+        asyncio.run(run())
+
+    assert not isinstance(caught.value, WriteForbidden)
