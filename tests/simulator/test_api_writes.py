@@ -29,6 +29,7 @@ from pipeline.simulator.app import create_app
 from pipeline.simulator.generate import ALL_STAFF, IDP_GROUP, SITE_ADMINS
 from pipeline.simulator.model import ORG_ADMIN, Group, Org, User
 from pipeline.simulator.world import World
+from pipeline.sources.atlassian_admin.mappers import audit_event_row
 from tests.simulator.conftest import BASE_URL, client_for
 
 pytestmark = pytest.mark.anyio
@@ -117,6 +118,13 @@ async def test_removing_a_membership_frees_the_seat_and_leaves_an_audit_event(ma
     assert attributes["context"][0]["id"] == user.account_id
     assert attributes["processedAt"].startswith(world.now.strftime("%Y-%m-%dT%H:%M:%S"))
     assert group.name in new[0]["message"]["content"]
+    # What the next run loads from it (the extract's own row mapper).
+    row = audit_event_row(new[0], org.id)
+    assert (row["action"], row["subject_account_id"], row["site_id"]) == (
+        "user_removed_from_group",
+        user.account_id,
+        org.sites[0].cloud_id,
+    )
     assert [(r.action, r.status, r.changed) for r in world.writes.log] == [
         ("remove_group_member", 204, True),
         ("remove_group_member", 404, False),
