@@ -59,6 +59,13 @@ class AdminApi:
     def __init__(self, client: AdminClient) -> None:
         self.client = client
 
+    async def _write(self, method: str, template: str, *ids: str, json: Any = None) -> WriteReceipt:
+        # ids[1] is always the directory: a write changes one directory, "-" (all of them) is for reads.
+        if ids[1] == ALL_DIRECTORIES:
+            raise ValueError(f"{template} needs a directory id, not {ALL_DIRECTORIES!r} (all directories)")
+        response = await self.client.request(method, template, *ids, json=json, write=True)
+        return self._receipt(response)
+
     def _receipt(self, response: ApiResponse) -> WriteReceipt:
         # The API always sends Date; without one, the latest server time seen is the best stand-in.
         at = response.date or self.client.server_date_or_none() or datetime.now(UTC)
@@ -278,10 +285,7 @@ class AdminApi:
         Raises MembershipNotFound when the user is not in the group (already removed: count it as done).
         """
         template = "/v2/orgs/{}/directories/{}/groups/{}/memberships/{}"
-        response = await self.client.request(
-            "DELETE", template, org_id, directory_id, group_id, account_id, write=True
-        )
-        return self._receipt(response)
+        return await self._write("DELETE", template, org_id, directory_id, group_id, account_id)
 
     async def add_group_member(
         self, org_id: str, directory_id: str, group_id: str, account_id: str
@@ -289,19 +293,16 @@ class AdminApi:
         """Add a user to a group (undo of a removal). Raises UserLimitReached when a product the group
         grants has no free seat; adding a current member changes nothing and succeeds."""
         template = "/v2/orgs/{}/directories/{}/groups/{}/memberships"
-        response = await self.client.request(
-            "POST", template, org_id, directory_id, group_id, json={"accountId": account_id}, write=True
+        return await self._write(
+            "POST", template, org_id, directory_id, group_id, json={"accountId": account_id}
         )
-        return self._receipt(response)
 
     async def suspend_user(self, org_id: str, directory_id: str, account_id: str) -> WriteReceipt:
         """Suspend a user's access in a directory: not billed, roles and groups kept for a restore."""
         template = "/v2/orgs/{}/directories/{}/users/{}/suspend"
-        response = await self.client.request("POST", template, org_id, directory_id, account_id, write=True)
-        return self._receipt(response)
+        return await self._write("POST", template, org_id, directory_id, account_id)
 
     async def restore_user(self, org_id: str, directory_id: str, account_id: str) -> WriteReceipt:
         """Restore a suspended user's access (roles and groups come back; billing resumes)."""
         template = "/v2/orgs/{}/directories/{}/users/{}/restore"
-        response = await self.client.request("POST", template, org_id, directory_id, account_id, write=True)
-        return self._receipt(response)
+        return await self._write("POST", template, org_id, directory_id, account_id)

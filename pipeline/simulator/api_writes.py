@@ -58,7 +58,7 @@ async def _write(
     sim = state_of(request)
     world = sim.world
     codes = codes_for(request)
-    status, changed = 204, False
+    status, changed = 500, False  # what the log says if the handler itself fails
     try:
         if world.config.read_only_key:
             raise codes.forbidden("The API key may read but not make changes in this organization.")
@@ -72,6 +72,7 @@ async def _write(
             raise codes.forbidden(refusal.detail) from None
         except LimitReached as refusal:
             raise codes.license_limit(refusal.detail) from None
+        status = 204
     except ApiError as error:
         status = error.status
         raise

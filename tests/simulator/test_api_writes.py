@@ -17,7 +17,6 @@ import pytest
 from pipeline.atlassian import (
     AdminApi,
     AdminClient,
-    BadRequestError,
     GroupNotFound,
     MembershipNotFound,
     UserLimitReached,
@@ -265,12 +264,15 @@ async def test_unknown_groups_users_and_directories_are_typed_refusals(make_worl
             await api.add_group_member(org.id, directory_id, group.id, "no-such-user")
         with pytest.raises(UserNotFoundError):
             await api.suspend_user(org.id, directory_id, "no-such-user")
-        with pytest.raises(BadRequestError):
-            await api.suspend_user(org.id, "-", user.account_id)
+        with pytest.raises(ValueError, match="needs a directory id"):
+            await api.suspend_user(org.id, "-", user.account_id)  # refused before any request
         member = sorted(synced.members)[0]
         with pytest.raises(WriteForbidden, match="identity provider"):
             await api.remove_group_member(org.id, directory_id, synced.id, member)
 
+    async with client_for(world) as raw:
+        everywhere = await raw.post(f"/v2/orgs/{org.id}/directories/-/users/{user.account_id}/suspend")
+    assert everywhere.status_code == 400 and everywhere.json()["errors"][0]["code"] == "ADMIN-UAM-400-1"
     assert member in synced.members and user.status == "active"
 
 
