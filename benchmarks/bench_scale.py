@@ -40,7 +40,7 @@ from pipeline.simulator.world import World
 limits = {{"events": 10, "last_active": 200, "default": 100000}}
 world = World(SimulatorConfig(users={users}, seed=7, rate_limits=limits))
 settings = load_settings({{"ATLASSIAN_ORG_ID": ",".join(world.orgs), "ATLASSIAN_API_KEY": world.api_key,
-    "ATLASSIAN_API_BASE_URL": "http://simulator.test/admin", "SEATWATCH_DATA_DIR": "{data}"}})
+    "ATLASSIAN_API_BASE_URL": "https://simulator.test/admin", "SEATWATCH_DATA_DIR": "{data}"}})
 run_extract(settings, client_options={{"transport": httpx.ASGITransport(app=create_app(world))}})
 """,
     "publish": """
