@@ -1,6 +1,7 @@
 """Scale benchmark: a large simulator org through the whole path, one step at a time.
 
-Measures, each in its own process so peak memory (max RSS) belongs to that step alone:
+Measures wall seconds, CPU seconds and peak memory (max RSS), each step in its own process so they
+belong to that step alone:
 
 1. generating the simulator org (``--users``, default 100,000);
 2. the extract (bulk strategy, in process through the ASGI transport) into a fresh warehouse;
@@ -40,7 +41,7 @@ from pipeline.simulator.world import World
 limits = {{"events": 10, "last_active": 200, "default": 100000}}
 world = World(SimulatorConfig(users={users}, seed=7, rate_limits=limits))
 settings = load_settings({{"ATLASSIAN_ORG_ID": ",".join(world.orgs), "ATLASSIAN_API_KEY": world.api_key,
-    "ATLASSIAN_API_BASE_URL": "http://simulator.test/admin", "SEATWATCH_DATA_DIR": "{data}"}})
+    "ATLASSIAN_API_BASE_URL": "https://simulator.test/admin", "SEATWATCH_DATA_DIR": "{data}"}})
 run_extract(settings, client_options={{"transport": httpx.ASGITransport(app=create_app(world))}})
 """,
     "publish": """
@@ -53,11 +54,14 @@ publish(Path("{data}/warehouse.duckdb"), Path("{data}/seatwatch.duckdb"))
 
 def _run(name: str, argv: list[str], env: dict[str, str]) -> dict[str, float]:
     # RUSAGE_CHILDREN reports the largest child so far: run each step from a fresh helper process.
+    # CPU seconds (user + system) next to the wall time: on a shared machine the wall time grows with the
+    # load, the CPU time much less, so it is what compares runs made under different loads.
     wrapper = (
         "import resource, subprocess, sys, json; "
         "r = subprocess.run(sys.argv[1:]); "
-        "print(json.dumps({'rc': r.returncode, "
-        "'peak_mb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))"
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+        "print(json.dumps({'rc': r.returncode, 'peak_mb': u.ru_maxrss / 1024, "
+        "'cpu_seconds': u.ru_utime + u.ru_stime}))"
     )
     started = time.monotonic()
     out = subprocess.run(  # noqa: S603 (fixed argv)
@@ -67,7 +71,11 @@ def _run(name: str, argv: list[str], env: dict[str, str]) -> dict[str, float]:
     report = json.loads(out.stdout.strip().splitlines()[-1])
     if report["rc"] != 0:
         sys.exit(f"{name} failed:\n{out.stderr[-4000:]}")
-    return {"seconds": round(elapsed, 1), "peak_mb": round(report["peak_mb"])}
+    return {
+        "seconds": round(elapsed, 1),
+        "cpu_seconds": round(report["cpu_seconds"], 1),
+        "peak_mb": round(report["peak_mb"]),
+    }
 
 
 def main() -> None:

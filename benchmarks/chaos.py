@@ -34,9 +34,13 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.simulator.model import SimulatorConfig
-from pipeline.simulator.server import start_in_thread
-from pipeline.simulator.world import World
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the /proc helpers live in the tests package, which is not installed
+
+from pipeline.simulator.model import SimulatorConfig  # noqa: E402
+from pipeline.simulator.server import start_in_thread  # noqa: E402
+from pipeline.simulator.world import World  # noqa: E402
+from tests.processes import alive, descendants  # noqa: E402
 
 RUN_LOG_TABLES = {"extract_runs", "pipeline_runs", "_dlt_loads", "_dlt_pipeline_state", "_dlt_version"}
 VOLATILE = re.compile(r"^(_dlt_.*|run_id|.*_run_id|started_at|finished_at|loaded_at|is_as_of_run)$")
@@ -134,30 +138,6 @@ def _start(env: dict[str, str]) -> tuple[subprocess.Popen, list[str]]:
     return process, lines
 
 
-def _descendants(pid: int) -> set[int]:
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, pending = set(), [pid]
-    while pending:
-        for child in children.get(pending.pop(), []):
-            found.add(child)
-            pending.append(child)
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 def _run_to_end(env: dict[str, str], timeout: float = 900) -> tuple[int, str, float]:
     started = time.monotonic()
     done = subprocess.run(
@@ -245,7 +225,7 @@ def chaos_point(
     if process.poll() is not None:
         outcome["result"] = f"run ended before the point (exit {process.returncode})"
         return outcome
-    children = _descendants(process.pid)
+    children = descendants(process.pid)
     signalled = time.monotonic()
     os.kill(process.pid, point.signum)
     try:
@@ -258,7 +238,7 @@ def chaos_point(
     outcome["signal"] = "SIGKILL" if point.signum == KILL else "SIGTERM"
     outcome["exit"] = code
     outcome["stop_s"] = round(stop_seconds, 1)
-    outcome["children_left"] = sum(_alive(pid) for pid in children)
+    outcome["children_left"] = sum(alive(pid) for pid in children)
     if point.signum == TERM:
         stop_lines = [line for line in lines if "stopped by" in line]
         outcome["stop_line"] = len(stop_lines)

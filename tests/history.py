@@ -4,24 +4,21 @@ Each day: the real extract (in process, through the ASGI transport) and the dbt 
 (``dbt run`` of just those models), then every user's lifecycle status and every reclaim candidate is
 compared with ``World.truth()``. The test suite runs a small org for a few days
 (tests/test_history_against_truth.py); ``benchmarks/bench_history.py`` runs the 2,000-user, 30-day
-acceptance with timings.
+acceptance with timings. :func:`daily_loads` is also the daily loop of tests/variant_harness.py.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.config.settings import Settings
+from pipeline.simulator.world import World
+from tests.dbt_runner import run_dbt
 from tests.sources.helpers import extract_in_process, make_world, query, settings_for
-
-PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
-DBT = Path(sys.executable).with_name("dbt")
 
 
 @dataclass(frozen=True)
@@ -33,28 +30,22 @@ class Day:
     dbt_seconds: float
 
 
-def _dbt(work: Path, warehouse: Path, *command: str) -> None:
-    # A subprocess, as the pipeline runs it: dbt-duckdb keeps its database open for the life of the
-    # process, which would lock out the next day's extract.
-    env = {**os.environ, "SEATWATCH_WAREHOUSE_PATH": str(warehouse), "DBT_LOG_PATH": str(work / "dbt-logs")}
-    result = subprocess.run(  # noqa: S603 (a fixed argv)
-        [
-            str(DBT), *command,
-            "--project-dir", str(PROJECT_DIR),
-            "--profiles-dir", str(PROJECT_DIR),
-            "--target-path", str(work / "target"),
-            "--quiet",
-        ],
-        env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+@dataclass(frozen=True)
+class Load:
+    day: int
+    extract_seconds: float
+    dbt_seconds: float
 
 
-def daily_runs_against_truth(users: int, days: int, work: Path) -> Iterator[Day]:
-    """Load ``users`` once a day for ``days`` simulated days; AssertionError on the first disagreement."""
-    world = make_world(users)
-    settings = settings_for(world, work / "data")
-    seen: set[str] = set()
+def _dbt(settings: Settings, work: Path, *command: str) -> None:
+    result = run_dbt(settings.warehouse_path, work, *command, "--quiet")
+    if result.returncode != 0:
+        raise RuntimeError(result.stdout[-3000:] + result.stderr[-3000:])
+
+
+def daily_loads(world: World, settings: Settings, work: Path, days: int, select: str) -> Iterator[Load]:
+    """``days`` daily loads, the first at the world's start, the world one day older before each next one:
+    the real extract in process, then ``dbt run`` of ``select`` (seeds before the first)."""
     for day in range(days):
         if day:
             world.advance(1)
@@ -62,10 +53,18 @@ def daily_runs_against_truth(users: int, days: int, work: Path) -> Iterator[Day]
         extract_in_process(world, settings)
         extracted = time.perf_counter()
         if not day:
-            _dbt(work, settings.warehouse_path, "seed")
-        _dbt(work, settings.warehouse_path, "run", "--select", "+dim_users +fct_user_product_access")
-        built = time.perf_counter()
+            _dbt(settings, work, "seed")
+        _dbt(settings, work, "run", "--select", select)
+        yield Load(day, extracted - started, time.perf_counter() - extracted)
 
+
+def daily_runs_against_truth(users: int, days: int, work: Path) -> Iterator[Day]:
+    """Load ``users`` once a day for ``days`` simulated days; AssertionError on the first disagreement."""
+    world = make_world(users)
+    settings = settings_for(world, work / "data")
+    seen: set[str] = set()
+    for load in daily_loads(world, settings, work, days, "+dim_users +fct_user_product_access"):
+        day = load.day
         truth = world.truth()
         truth_users = {user["account_id"]: user for user in truth["users"]}
         status = dict(query(settings, "select account_id, lifecycle_status from marts.dim_users"))
@@ -103,6 +102,6 @@ def daily_runs_against_truth(users: int, days: int, work: Path) -> Iterator[Day]
             day=day,
             statuses=Counter(status.values()),
             candidates=Counter(reason for *_, reason in rows),
-            extract_seconds=extracted - started,
-            dbt_seconds=built - extracted,
+            extract_seconds=load.extract_seconds,
+            dbt_seconds=load.dbt_seconds,
         )

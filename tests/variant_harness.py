@@ -8,20 +8,15 @@ Shared by the acceptance test (tests/test_identity_variants.py, a small org) and
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pipeline.simulator.model import CONTRACT_PRODUCT_KEYS, SimulatorConfig
 from pipeline.simulator.world import World
-from tests.sources.helpers import START, extract_in_process, query, settings_for
+from tests.history import daily_loads
+from tests.sources.helpers import START, query, settings_for
 
-PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
-DBT = Path(sys.executable).with_name("dbt")
 SELECT = "+dim_users +fct_user_product_access +int_products__trust"
 # High enough that the runs measure correctness, not pacing (bench_pacing.py measures that).
 GENEROUS_LIMITS = {"events": 100_000, "last_active": 100_000, "default": 100_000}
@@ -57,22 +52,6 @@ class VariantRun:
 def make_variant_world(users: int, **options: Any) -> World:
     config = SimulatorConfig(users=users, seed=11, start=START, rate_limits=dict(GENEROUS_LIMITS), **options)
     return World(config)
-
-
-def _dbt(work: Path, *command: str) -> None:
-    result = subprocess.run(  # noqa: S603 (a fixed argv)
-        [
-            str(DBT), *command,
-            "--project-dir", str(PROJECT_DIR),
-            "--profiles-dir", str(PROJECT_DIR),
-            "--target-path", str(work / "target"),
-            "--log-path", str(work / "dbt-logs"),
-            "--quiet",
-        ],
-        capture_output=True, text=True, check=False, env=os.environ.copy(),
-    )  # fmt: skip
-    if result.returncode != 0:
-        raise RuntimeError(result.stdout[-3000:] + result.stderr[-3000:])
 
 
 def compare(world: World, settings: Any, seen: set[str], day: int) -> DayResult:
@@ -122,21 +101,11 @@ def compare(world: World, settings: Any, seen: set[str], day: int) -> DayResult:
 def run_variant(name: str, world: World, work: Path, days: int, **env: str) -> VariantRun:
     """``days`` daily runs; the world starts at its configured start and moves one day between runs."""
     settings = settings_for(world, work / "data", **env)
-    os.environ["SEATWATCH_WAREHOUSE_PATH"] = str(settings.warehouse_path)
     result = VariantRun(name)
     seen: set[str] = set()
-    for day in range(days):
-        if day:
-            world.advance(1)
-        started = time.perf_counter()
-        extract_in_process(world, settings)
-        extracted = time.perf_counter()
-        if not day:
-            _dbt(work, "seed")
-        _dbt(work, "run", "--select", SELECT)
-        built = time.perf_counter()
-        outcome = compare(world, settings, seen, day)
-        outcome.extract_seconds, outcome.dbt_seconds = extracted - started, built - extracted
+    for load in daily_loads(world, settings, work, days, SELECT):
+        outcome = compare(world, settings, seen, load.day)
+        outcome.extract_seconds, outcome.dbt_seconds = load.extract_seconds, load.dbt_seconds
         result.days.append(outcome)
     return result
 

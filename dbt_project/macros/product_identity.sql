@@ -28,9 +28,15 @@
 {%- endmacro %}
 
 
-{% macro normalised_product_columns(relation_alias) -%}
-    {#- The select list that ends a staging model: the row, its normalised product and whether it is known.
-        Needs a CTE `product_aliases` (the seed) left-joined as `product_aliases` on the api key. -#}
-    coalesce(product_aliases.product_key, {{ relation_alias }}.api_product_key) as product_key,
-    product_aliases.alias is not null as is_known_product
+{% macro with_product_identity(relation) -%}
+    {#- The body of the CTE that ends a staging model: every row of `relation` (which has an `api_product_key`
+        column) with its normalised `product_key` and whether the seed knows the key. The one place the
+        alias rule is written. -#}
+    select
+        {{ relation }}.*,
+        coalesce(product_aliases.product_key, {{ relation }}.api_product_key) as product_key,
+        product_aliases.alias is not null as is_known_product
+    from {{ relation }}
+    left join {{ ref('product_aliases') }} as product_aliases
+        on {{ relation }}.api_product_key = product_aliases.alias
 {%- endmacro %}

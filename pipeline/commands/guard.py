@@ -15,7 +15,7 @@ import dagster as dg
 
 from pipeline.config.settings import Settings
 from pipeline.runtime.instance import open_instance
-from pipeline.runtime.locking import WarehouseBusyError, data_folder_lock
+from pipeline.runtime.locking import data_folder_lock, wait_for_holder
 from pipeline.runtime.recovery import is_dead, recover_dead_runs
 from pipeline.runtime.run_records import FAILED, SUCCESS, force_status, settle_finished_runs
 
@@ -50,24 +50,15 @@ def _describe(instance: dg.DagsterInstance, run: dg.DagsterRun) -> str:
 
 def _wait_for_live_runs(instance: dg.DagsterInstance, settings: Settings, say: Callable[[str], None]) -> None:
     live = _live_runs(instance, settings)
-    if not live:
-        return
-    holder = _describe(instance, live[0])
-    timeout = settings.wait_timeout_seconds
-    if timeout <= 0:
-        raise WarehouseBusyError(
-            f"{holder} is using {settings.data_dir}; run again when it has finished "
-            "(or set SEATWATCH_WAIT_TIMEOUT_SECONDS to wait for it)."
+    if live:
+        wait_for_holder(
+            _describe(instance, live[0]),
+            lambda: not _live_runs(instance, settings),
+            data_dir=settings.data_dir,
+            timeout_seconds=settings.wait_timeout_seconds,
+            say=say,
+            poll_seconds=_POLL_SECONDS,
         )
-    say(f"Waiting for {holder} to finish with {settings.data_dir} (at most {timeout:.0f} s)...")
-    deadline = time.monotonic() + timeout
-    while _live_runs(instance, settings):
-        if time.monotonic() >= deadline:
-            raise WarehouseBusyError(
-                f"Gave up after {timeout:.0f} s: {holder} still uses {settings.data_dir}. Run again later, "
-                "or raise SEATWATCH_WAIT_TIMEOUT_SECONDS."
-            )
-        time.sleep(_POLL_SECONDS)
 
 
 @contextmanager

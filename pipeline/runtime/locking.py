@@ -51,6 +51,38 @@ def _holder(path: Path) -> str:
     return f"seatwatch {info.get('command', 'run')} ({who}, since {since})"
 
 
+def wait_for_holder(
+    holder: str,
+    is_free: Callable[[], bool],
+    *,
+    data_dir: Path,
+    timeout_seconds: float,
+    say: Callable[[str], None],
+    sleep: Callable[[float], None] = time.sleep,
+    poll_seconds: float = _POLL_SECONDS,
+) -> None:
+    """Wait until ``is_free()`` while ``holder`` keeps ``data_dir``: one line saying so, a sleep between
+    tries, :class:`WarehouseBusyError` at once when ``timeout_seconds`` is 0 or once it has passed.
+
+    The one waiting rule for both things a run can find in its way: this lock, and (in
+    ``pipeline.commands.guard``) a live run launched from the Dagster UI.
+    """
+    if timeout_seconds <= 0:
+        raise WarehouseBusyError(
+            f"{holder} is using {data_dir}; run again when it has finished "
+            "(or set SEATWATCH_WAIT_TIMEOUT_SECONDS to wait for it)."
+        )
+    say(f"Waiting for {holder} to finish with {data_dir} (at most {timeout_seconds:.0f} s)...")
+    deadline = time.monotonic() + timeout_seconds
+    while not is_free():
+        if time.monotonic() >= deadline:
+            raise WarehouseBusyError(
+                f"Gave up after {timeout_seconds:.0f} s: {holder} still uses {data_dir}. Run again later, "
+                "or raise SEATWATCH_WAIT_TIMEOUT_SECONDS."
+            )
+        sleep(poll_seconds)
+
+
 @contextmanager
 def data_folder_lock(
     data_dir: Path,
@@ -65,21 +97,14 @@ def data_folder_lock(
     path = data_dir / LOCK_NAME
     with path.open("a+") as handle:
         if not _try_lock(handle):
-            holder = _holder(path)
-            if timeout_seconds <= 0:
-                raise WarehouseBusyError(
-                    f"{holder} is using {data_dir}; run again when it has finished "
-                    "(or set SEATWATCH_WAIT_TIMEOUT_SECONDS to wait for it)."
-                )
-            say(f"Waiting for {holder} to finish with {data_dir} (at most {timeout_seconds:.0f} s)...")
-            deadline = time.monotonic() + timeout_seconds
-            while not _try_lock(handle):
-                if time.monotonic() >= deadline:
-                    raise WarehouseBusyError(
-                        f"Gave up after {timeout_seconds:.0f} s: {holder} still uses {data_dir}. Run again "
-                        "later, or raise SEATWATCH_WAIT_TIMEOUT_SECONDS."
-                    )
-                sleep(_POLL_SECONDS)
+            wait_for_holder(
+                _holder(path),
+                lambda: _try_lock(handle),
+                data_dir=data_dir,
+                timeout_seconds=timeout_seconds,
+                say=say,
+                sleep=sleep,
+            )
         handle.seek(0)
         handle.truncate()
         handle.write(

@@ -58,9 +58,15 @@ GROUP_EXPANDS = ("counts.resources", "counts.users")
 # ---- shared -------------------------------------------------------------------------------------------
 
 
-def _decode(token: str, kind: str, codes: Codes) -> dict[str, Any]:
+def _page_state(
+    cursor: str | None, kind: str, codes: Codes, first_query: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
+    """Where a listing stands: the cursor's state (it carries the first page's query, so the other
+    parameters of a request with a cursor are ignored), or the first page of ``first_query()``."""
+    if not cursor:
+        return {"query": first_query(), "after": None}
     try:
-        return decode_cursor(token, kind)
+        return decode_cursor(cursor, kind)
     except InvalidCursor:
         raise codes.invalid_cursor() from None
 
@@ -114,16 +120,17 @@ async def list_directories(request: Request) -> Response:
     org = find_org(request)
     codes = codes_for(request)
     params = request.query_params
-    if params.get("cursor"):
-        state = _decode(params["cursor"], "directories", codes)
-    else:
-        query = {
+    state = _page_state(
+        params.get("cursor"),
+        "directories",
+        codes,
+        lambda: {
             "accountId": params.get("accountId") or None,
             "directoryIds": query_list(params, "directoryIds"),
             "searchTerm": (params.get("searchTerm") or "").lower() or None,
             "limit": parse_limit(params.get("limit"), default=DEFAULT_LIMIT, maximum=MAX_LIMIT, codes=codes),
-        }
-        state = {"query": query, "after": None}
+        },
+    )
     query = state["query"]
     member_of: list[str] | None = None
     if query["accountId"]:
@@ -327,11 +334,9 @@ async def list_users(request: Request) -> Response:
     org = find_org(request)
     directory_id = _directory(request, org)
     codes = codes_for(request)
-    cursor = request.query_params.get("cursor")
-    if cursor:
-        state = _decode(cursor, "v2-users", codes)
-    else:
-        state = {"query": _user_query_from_params(request, codes), "after": None}
+    state = _page_state(
+        request.query_params.get("cursor"), "v2-users", codes, lambda: _user_query_from_params(request, codes)
+    )
     return _users_page(request, org, directory_id, "v2-users", state)
 
 
@@ -340,11 +345,9 @@ async def search_users(request: Request) -> Response:
     directory_id = _directory(request, org)
     codes = codes_for(request)
     body = await json_body(request, codes)
-    cursor = body_str(body, "cursor", codes)
-    if cursor:
-        state = _decode(cursor, "v2-users-search", codes)
-    else:
-        state = {"query": _user_query_from_body(body, codes), "after": None}
+    state = _page_state(
+        body_str(body, "cursor", codes), "v2-users-search", codes, lambda: _user_query_from_body(body, codes)
+    )
     return _users_page(request, org, directory_id, "v2-users-search", state)
 
 
@@ -389,11 +392,12 @@ def _assignment_query(request: Request, codes: Codes, *, for_user: bool) -> dict
 
 def _assignments_page(request: Request, kind: str, items: list[dict[str, Any]], for_user: bool) -> Response:
     codes = codes_for(request)
-    cursor = request.query_params.get("cursor")
-    if cursor:
-        state = _decode(cursor, kind, codes)
-    else:
-        state = {"query": _assignment_query(request, codes, for_user=for_user), "after": None}
+    state = _page_state(
+        request.query_params.get("cursor"),
+        kind,
+        codes,
+        lambda: _assignment_query(request, codes, for_user=for_user),
+    )
     query = state["query"]
 
     def where(item: dict[str, Any]) -> bool:
@@ -510,11 +514,9 @@ async def list_groups(request: Request) -> Response:
     org = find_org(request)
     directory_id = _directory(request, org)
     codes = codes_for(request)
-    cursor = request.query_params.get("cursor")
-    if cursor:
-        state = _decode(cursor, "groups", codes)
-    else:
-        state = {"query": _group_query_from_params(request, codes), "after": None}
+    state = _page_state(
+        request.query_params.get("cursor"), "groups", codes, lambda: _group_query_from_params(request, codes)
+    )
     return _groups_page(request, org, directory_id, "groups", state)
 
 
@@ -523,11 +525,9 @@ async def search_groups(request: Request) -> Response:
     directory_id = _directory(request, org)
     codes = codes_for(request)
     body = await json_body(request, codes)
-    cursor = body_str(body, "cursor", codes)
-    if cursor:
-        state = _decode(cursor, "groups-search", codes)
-    else:
-        state = {"query": _group_query_from_body(body, codes), "after": None}
+    state = _page_state(
+        body_str(body, "cursor", codes), "groups-search", codes, lambda: _group_query_from_body(body, codes)
+    )
     return _groups_page(request, org, directory_id, "groups-search", state)
 
 

@@ -9,9 +9,7 @@ dbt runs three times in all, because each run costs seconds on two cores:
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -32,12 +30,11 @@ from tests.dbt.raw_fixture import (
     USERS,
     build_raw_warehouse,
 )
+from tests.dbt_runner import run_dbt
 
 # One worker builds the module's warehouse (three dbt runs) for every test here, not one per worker.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_project")]
 
-PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
-DBT = Path(sys.executable).with_name("dbt")
 DAY_R2, DAY_R3 = date(2026, 3, 9), date(2026, 3, 10)
 
 
@@ -53,31 +50,6 @@ class Built:
     def query(self, sql: str, params: list | None = None) -> list[tuple]:
         with duckdb.connect(str(self.warehouse), read_only=True) as con:
             return con.execute(sql, params or []).fetchall()
-
-
-def _dbt(warehouse: Path, work: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "SEATWATCH_WAREHOUSE_PATH": str(warehouse),
-        "DO_NOT_TRACK": "1",
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    command = [
-        str(DBT),
-        *args,
-        "--project-dir",
-        str(PROJECT_DIR),
-        "--profiles-dir",
-        str(PROJECT_DIR),
-        # Artefacts and logs go to the test's folder: the repo's target/ belongs to Dagster and developers.
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-    ]
-    return subprocess.run(  # noqa: S603 (a fixed argv, no shell)
-        command, env=env, capture_output=True, text=True, timeout=600, check=False
-    )
 
 
 def _fetch(warehouse: Path, sql: str) -> list[tuple]:
@@ -100,20 +72,20 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     warehouse = work / "warehouse.duckdb"
 
     build_raw_warehouse(warehouse, through_run="r2")
-    first = _dbt(
+    first = run_dbt(
         warehouse, work, "build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"
     )
     assert first.returncode == 0, first.stdout[-4000:]
 
     build_raw_warehouse(warehouse)  # the next day's load, a failed run and a second org
-    build = _dbt(warehouse, work, "build")
+    build = run_dbt(warehouse, work, "build")
     daily = _fetch(warehouse, DAILY_SQL)
     products = _fetch(warehouse, PRODUCTS_SQL)
 
     # Change something the as-of day depends on, then run that day again: its rows must be replaced.
     with duckdb.connect(str(warehouse)) as con:
         con.execute("delete from raw.user_product_last_active where account_id = 'acc-jsm-agent'")
-    rerun = _dbt(
+    rerun = run_dbt(
         warehouse,
         work,
         "build",

@@ -7,9 +7,9 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from pipeline.runtime.children import child_environment
+from tests.processes import alive
 
 PARENT = """
 import sys, time
@@ -43,27 +43,19 @@ def test_children_get_no_api_key_and_only_what_they_need() -> None:
     }
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 def test_a_child_dies_when_its_parent_is_killed_with_sigkill() -> None:
     parent = subprocess.Popen(  # noqa: S603 (a fixed argv)
         [sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True
     )
     assert parent.stdout is not None
     child = int(parent.stdout.readline())
-    assert _alive(child)
+    assert alive(child)
     os.kill(parent.pid, signal.SIGKILL)
     parent.wait()
     deadline = time.monotonic() + 10
-    while _alive(child) and time.monotonic() < deadline:
+    while alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _alive(child)
+    assert not alive(child)
 
 
 def test_dagster_dbt_starts_dbt_through_the_guard() -> None:

@@ -23,6 +23,7 @@ from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World
 from pipeline.warehouse import connect
 from tests.conftest import files_containing
+from tests.processes import alive, descendants
 
 ORG_KEY = "planted-org-key-Zq81x"
 DEFAULT_KEY = "planted-default-key-Xr52y"
@@ -53,27 +54,6 @@ class Run:
             assert self.process.poll() is None, "".join(self.lines)
             assert time.monotonic() < deadline
             time.sleep(0.05)
-
-
-def _descendants(pid: int) -> set[int]:
-    parents = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError):
-            continue
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 @pytest.mark.slow
@@ -118,14 +98,14 @@ def test_interrupted_runs_stop_cleanly_and_the_next_run_recovers(
         # kill -9 during dbt: dbt dies with the run.
         killed = Run(env)
         killed.wait_for(r"^dbt build: \d+/")
-        children = _descendants(killed.process.pid)
+        children = descendants(killed.process.pid)
         assert children
         killed.process.kill()
         killed.process.wait()
         deadline = time.monotonic() + 10
-        while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        while any(alive(pid) for pid in children) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not [pid for pid in children if _alive(pid)]
+        assert not [pid for pid in children if alive(pid)]
 
         # The next run is not blocked, says it recovered, and succeeds.
         recovery = Run(env)

@@ -20,23 +20,14 @@ renamed as (
         {{ site_from_resource('cast(site_id as varchar)', resource_id) }}
             as site_id,
         cast(role_id as varchar) as role_id,
-        {{ column_or_null(columns, 'resource_id', 'varchar') }} as resource_id
+        {{ resource_id }} as resource_id
 
     from source
     {{ latest_load_only(key_columns) }}
 ),
 
-product_aliases as (
-    select * from {{ ref('product_aliases') }}
-),
-
 normalised as (
-    select
-        renamed.*,
-        {{ normalised_product_columns('renamed') }}
-    from renamed
-    left join product_aliases
-        on renamed.api_product_key = product_aliases.alias
+    {{ with_product_identity('renamed') }}
 )
 
 select * from normalised

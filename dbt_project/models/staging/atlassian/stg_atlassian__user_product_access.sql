@@ -19,7 +19,7 @@ renamed as (
             as api_product_key,
         {{ site_from_resource('cast(site_id as varchar)', resource_id) }}
             as site_id,
-        {{ column_or_null(columns, 'resource_id', 'varchar') }} as resource_id,
+        {{ resource_id }} as resource_id,
 
         ---------- dates
         cast(snapshot_date as date) as snapshot_date
@@ -28,17 +28,8 @@ renamed as (
     {{ latest_load_only(key_columns) }}
 ),
 
-product_aliases as (
-    select * from {{ ref('product_aliases') }}
-),
-
 normalised as (
-    select
-        renamed.*,
-        {{ normalised_product_columns('renamed') }}
-    from renamed
-    left join product_aliases
-        on renamed.api_product_key = product_aliases.alias
+    {{ with_product_identity('renamed') }}
 )
 
 select * from normalised

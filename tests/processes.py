@@ -1,0 +1,36 @@
+"""Processes as Linux ``/proc`` shows them, for the tests and benchmarks that kill runs and then look for
+what is left of them (tests/runtime/, benchmarks/chaos.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def _stat(stat_file: Path) -> list[str]:
+    """The fields after the command name, which is in parentheses and may contain spaces: state, ppid, ..."""
+    return stat_file.read_text().rsplit(")", 1)[1].split()
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` still runs: it exists and is not a zombie waiting for its parent."""
+    try:
+        return _stat(Path(f"/proc/{pid}/stat"))[0] != "Z"
+    except OSError:
+        return False
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid``: its children, their children, ..."""
+    children: dict[int, list[int]] = {}
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(_stat(stat_file)[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(parent, []).append(int(stat_file.parent.name))
+    found, pending = set(), [pid]
+    while pending:
+        for child in children.get(pending.pop(), []):
+            found.add(child)
+            pending.append(child)
+    return found
