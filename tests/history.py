@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pipeline.config.settings import Settings
 from pipeline.simulator.world import World
-from tests.dbt_runner import run_dbt
+from tests.dbt_runner import run_dbt_in_process
 from tests.sources.helpers import extract_in_process, make_world, query, settings_for
 
 
@@ -37,12 +37,6 @@ class Load:
     dbt_seconds: float
 
 
-def _dbt(settings: Settings, work: Path, *command: str) -> None:
-    result = run_dbt(settings.warehouse_path, work, *command, "--quiet")
-    if result.returncode != 0:
-        raise RuntimeError(result.stdout[-3000:] + result.stderr[-3000:])
-
-
 def daily_loads(world: World, settings: Settings, work: Path, days: int, select: str) -> Iterator[Load]:
     """``days`` daily loads, the first at the world's start, the world one day older before each next one:
     the real extract in process, then ``dbt run`` of ``select`` (seeds before the first)."""
@@ -53,8 +47,8 @@ def daily_loads(world: World, settings: Settings, work: Path, days: int, select:
         extract_in_process(world, settings)
         extracted = time.perf_counter()
         if not day:
-            _dbt(settings, work, "seed")
-        _dbt(settings, work, "run", "--select", select)
+            run_dbt_in_process(settings.warehouse_path, work, "seed")
+        run_dbt_in_process(settings.warehouse_path, work, "run", "--select", select)
         yield Load(day, extracted - started, time.perf_counter() - extracted)
 
 

@@ -3,7 +3,7 @@ precision the API speaks, every user's lifecycle status equals the simulator's t
 reclaim candidates equal the truth's idle seats (no false candidate, none missing).
 
 300 users x 3 simulated days per variant (the 2,000 x 10 version is benchmarks/bench_variants.py). Each day
-costs one in-process extract and one ``dbt run`` of the models compared (~15 s on 2 cores).
+costs one in-process extract and one in-process ``dbt run`` of the models compared (~6 s on 2 cores).
 """
 
 from __future__ import annotations
