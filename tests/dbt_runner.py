@@ -56,7 +56,8 @@ def run_dbt_in_process(warehouse: Path, work: Path, *args: str) -> None:
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
     from dbt.cli.main import dbtRunner
 
-    options = [*_options(warehouse, work), "--vars", json.dumps({"warehouse_path": str(warehouse)}), "--quiet"]
+    warehouse_var = json.dumps({"warehouse_path": str(warehouse)})
+    options = [*_options(warehouse, work), "--vars", warehouse_var, "--quiet"]
     manifest = _manifests.get(warehouse.name)
     try:
         if manifest is None:
