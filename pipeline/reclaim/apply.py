@@ -426,7 +426,7 @@ def undo_apply(
 
 def check_settings_for_writes(settings: Settings) -> None:
     """Refuse the demo org before any lock or journal is touched (same rule as :func:`_apis`)."""
-    if settings.is_demo:
+    if settings.is_demo or settings.is_embedded_demo:
         raise ConfigurationError(
             "The embedded demo org is rebuilt for every command, so nothing applied to it would last: start "
             "`seatwatch simulator` in another shell and export the three lines it prints (or set "
