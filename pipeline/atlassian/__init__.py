@@ -1,23 +1,27 @@
 """Atlassian Admin API client: paced, retrying, typed errors, never leaks the key.
 
 ``AdminClient`` (async transport: pacing, retries, counters) + ``AdminApi`` (each endpoint, once);
-``SyncAdminApi`` calls any ``AdminApi`` method from synchronous code (dlt's resources).
+``SyncAdminApi`` calls any ``AdminApi`` method from synchronous code (dlt's resources, the reclaim commands).
 """
 
 from pipeline.atlassian.blocking import SyncAdminApi
 from pipeline.atlassian.client import AdminClient, ApiResponse, ApiStats, BucketStats
-from pipeline.atlassian.endpoints import AdminApi
+from pipeline.atlassian.endpoints import AdminApi, WriteReceipt
 from pipeline.atlassian.errors import (
     ApiConnectionError,
     AtlassianApiError,
     AuthenticationError,
     BadRequestError,
+    GroupNotFound,
+    MembershipNotFound,
     NotFoundError,
     OrgNotFoundError,
     RetriesExhaustedError,
     UnexpectedResponseError,
     UnsafeLinkError,
+    UserLimitReached,
     UserNotFoundError,
+    WriteForbidden,
 )
 from pipeline.atlassian.pagination import Page
 
@@ -31,6 +35,8 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "BucketStats",
+    "GroupNotFound",
+    "MembershipNotFound",
     "NotFoundError",
     "OrgNotFoundError",
     "Page",
@@ -38,5 +44,8 @@ __all__ = [
     "SyncAdminApi",
     "UnexpectedResponseError",
     "UnsafeLinkError",
+    "UserLimitReached",
     "UserNotFoundError",
+    "WriteForbidden",
+    "WriteReceipt",
 ]

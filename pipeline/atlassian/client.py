@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from importlib import metadata
 from typing import Any
@@ -64,11 +64,18 @@ class ApiStats:
         return {"calls": self.calls, "retries": self.retries, "rate_limited": self.rate_limited}
 
 
+# The response header that names one request for Atlassian support ("Atl-Traceid"); X-Request-Id is the
+# common name other gateways use.
+REQUEST_ID_HEADERS = ("atl-traceid", "x-request-id")
+
+
 @dataclass(frozen=True)
 class ApiResponse:
     status: int
     body: Any  # parsed JSON; None for an empty 204
     date: datetime | None  # the response's Date header: the API server's clock
+    request_id: str | None = None  # see REQUEST_ID_HEADERS
+    attempts: int = 1  # requests sent for this answer (retries included)
 
 
 @dataclass(frozen=True)
@@ -191,6 +198,10 @@ class AdminClient:
             raise RuntimeError("no response with a Date header yet; call the API first (e.g. get_org)")
         return self._latest_date
 
+    def server_date_or_none(self) -> datetime | None:
+        """:meth:`server_now`, or None before the first response with a Date header."""
+        return self._latest_date
+
     def server_date(self, bucket: str) -> datetime | None:
         """The Date header of the latest response in one rate bucket, e.g. ``"POST /v2/orgs/{}/…"``."""
         stats = self.stats.by_bucket.get(bucket)
@@ -215,8 +226,13 @@ class AdminClient:
         params: dict[str, Any] | None = None,
         json: Any = None,
         url: str | None = None,
+        write: bool = False,
     ) -> ApiResponse:
-        """One API call with pacing and retries. ``url`` (a checked next-page link) replaces the path."""
+        """One API call with pacing and retries. ``url`` (a checked next-page link) replaces the path.
+
+        ``write``: the call changes something (docs/write-endpoints.md): its refusals get the write errors
+        (``WriteForbidden``, ``UserLimitReached``, ...), and a success may come without a body.
+        """
         bucket = f"{method} {template}"
         target = url or self._base + fill_path(template, ids)
         request_line = f"{method} {httpx.URL(target).path}"
@@ -240,9 +256,9 @@ class AdminClient:
                     failure.backoff,
                 )
                 await asyncio.sleep(failure.backoff)
-            outcome = await self._attempt(method, bucket, target, request_line, params, json, attempt)
+            outcome = await self._attempt(method, bucket, target, request_line, params, json, attempt, write)
             if isinstance(outcome, ApiResponse):
-                return outcome
+                return replace(outcome, attempts=attempt) if attempt > 1 else outcome
             failure = outcome
         assert failure is not None
         # Raised here, outside any `except`, so no httpx exception (which holds the request and its
@@ -267,6 +283,7 @@ class AdminClient:
         params: dict[str, Any] | None,
         json: Any,
         attempt: int,
+        write: bool,
     ) -> ApiResponse | _Failure:
         response: httpx.Response | None = None
         failure: _Failure | None = None
@@ -295,10 +312,10 @@ class AdminClient:
         if response is None:
             assert failure is not None
             return failure
-        return self._interpret(response, bucket, request_line, attempt)
+        return self._interpret(response, bucket, request_line, attempt, write)
 
     def _interpret(
-        self, response: httpx.Response, bucket: str, request_line: str, attempt: int
+        self, response: httpx.Response, bucket: str, request_line: str, attempt: int, write: bool
     ) -> ApiResponse | _Failure:
         status = response.status_code
         date = server_date(response.headers)
@@ -320,14 +337,16 @@ class AdminClient:
         if status in RETRYABLE_STATUSES:
             return _Failure(f"HTTP {status}", self._policy.backoff(attempt), status=status)
         if not response.is_success:
-            raise error_for_status(status, _json_or_none(response), request_line, self._redact)
-        if status == 204:
-            return ApiResponse(status, None, date)
+            raise error_for_status(status, _json_or_none(response), request_line, self._redact, write=write)
+        request_id = next((response.headers[n] for n in REQUEST_ID_HEADERS if n in response.headers), None)
+        if status == 204 or (write and not response.content):
+            # A write may answer 200/201 without a body; only a read must carry JSON.
+            return ApiResponse(status, None, date, request_id)
         try:
             body = response.json()
         except ValueError:
             return _Failure(f"HTTP {status} with a body that is not JSON", self._policy.backoff(attempt))
-        return ApiResponse(status, body, date)
+        return ApiResponse(status, body, date, request_id)
 
     def _redact(self, text: str) -> str:
         key = self._key.reveal()

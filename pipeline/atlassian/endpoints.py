@@ -1,7 +1,9 @@
-"""The Admin API endpoints Seatwatch reads, as async methods returning the API's own JSON.
+"""The Admin API endpoints Seatwatch reads and the few it writes, as async methods.
 
-No renaming here (the dlt source maps casing). Listings whose callers need the page's ``Date`` or cursor
-yield :class:`Page`\\ s (users, events); the other listings yield items.
+Reads return the API's own JSON. No renaming here (the dlt source maps casing). Listings whose callers need
+the page's ``Date`` or cursor yield :class:`Page`\\ s (users, events); the other listings yield items. Writes
+(reclaiming seats) return a :class:`WriteReceipt`; docs/write-endpoints.md says what each one does, how it
+fails and why retrying it is safe.
 """
 
 from __future__ import annotations
@@ -9,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncGenerator, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from pipeline.atlassian.client import AdminClient
+from pipeline.atlassian.client import AdminClient, ApiResponse
 from pipeline.atlassian.errors import AtlassianApiError, UnexpectedResponseError, UserNotFoundError
 from pipeline.atlassian.pagination import (
     Page,
@@ -31,6 +35,16 @@ PER_USER_FAILURES_TOLERATED = 5
 LAST_ACTIVE_DATES = "/v1/orgs/{}/directory/users/{}/last-active-dates"
 
 
+@dataclass(frozen=True)
+class WriteReceipt:
+    """What the API answered to one accepted write."""
+
+    status: int  # the HTTP status (204 from the v2 write endpoints)
+    request_id: str | None  # the `Atl-Traceid` response header (else `X-Request-Id`): quote it to support
+    at: datetime  # the response's Date header (the API's clock, UTC, whole seconds)
+    attempts: int = 1  # requests it took: > 1 means an earlier attempt may already have made the change
+
+
 def _data(body: Any, request_line: str) -> Any:
     if not isinstance(body, dict) or "data" not in body:
         raise UnexpectedResponseError(
@@ -45,6 +59,18 @@ class AdminApi:
     def __init__(self, client: AdminClient) -> None:
         self.client = client
 
+    async def _write(self, method: str, template: str, *ids: str, json: Any = None) -> WriteReceipt:
+        # ids[1] is always the directory: a write changes one directory, "-" (all of them) is for reads.
+        if ids[1] == ALL_DIRECTORIES:
+            raise ValueError(f"{template} needs a directory id, not {ALL_DIRECTORIES!r} (all directories)")
+        response = await self.client.request(method, template, *ids, json=json, write=True)
+        return self._receipt(response)
+
+    def _receipt(self, response: ApiResponse) -> WriteReceipt:
+        # The API always sends Date; without one, the latest server time seen is the best stand-in.
+        at = response.date or self.client.server_date_or_none() or datetime.now(UTC)
+        return WriteReceipt(response.status, response.request_id, at, response.attempts)
+
     # Orgs and directories
 
     async def list_orgs(self) -> AsyncGenerator[dict[str, Any], None]:
@@ -57,8 +83,13 @@ class AdminApi:
         response = await self.client.request("GET", "/v1/orgs/{}", org_id)
         return _data(response.body, "GET /v1/orgs/{}")
 
-    async def list_directories(self, org_id: str) -> AsyncGenerator[dict[str, Any], None]:
-        async for page in cursor_pages(self.client, "/v2/orgs/{}/directories", org_id):
+    async def list_directories(
+        self, org_id: str, *, account_id: str | None = None
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        """The org's directories; with ``account_id``, only the directories that user is in (the
+        ``directoryId`` that suspending or restoring that user needs)."""
+        params = {"accountId": account_id} if account_id else None
+        async for page in cursor_pages(self.client, "/v2/orgs/{}/directories", org_id, params=params):
             for item in page.items:
                 yield item
 
@@ -241,3 +272,37 @@ class AdminApi:
         async for page in pages:
             for item in page.items:
                 yield item
+
+    # Writes (reclaiming seats). All four are idempotent in effect, so they go through the same pacing and
+    # retries as reads; typed refusals: WriteForbidden, UserLimitReached, MembershipNotFound, GroupNotFound,
+    # UserNotFoundError (pipeline.atlassian.errors).
+
+    async def remove_group_member(
+        self, org_id: str, directory_id: str, group_id: str, account_id: str
+    ) -> WriteReceipt:
+        """Remove a user from a group: the app access that group grants goes, other groups' stays.
+
+        Raises MembershipNotFound when the user is not in the group (already removed: count it as done).
+        """
+        template = "/v2/orgs/{}/directories/{}/groups/{}/memberships/{}"
+        return await self._write("DELETE", template, org_id, directory_id, group_id, account_id)
+
+    async def add_group_member(
+        self, org_id: str, directory_id: str, group_id: str, account_id: str
+    ) -> WriteReceipt:
+        """Add a user to a group (undo of a removal). Raises UserLimitReached when a product the group
+        grants has no free seat; adding a current member changes nothing and succeeds."""
+        template = "/v2/orgs/{}/directories/{}/groups/{}/memberships"
+        return await self._write(
+            "POST", template, org_id, directory_id, group_id, json={"accountId": account_id}
+        )
+
+    async def suspend_user(self, org_id: str, directory_id: str, account_id: str) -> WriteReceipt:
+        """Suspend a user's access in a directory: not billed, roles and groups kept for a restore."""
+        template = "/v2/orgs/{}/directories/{}/users/{}/suspend"
+        return await self._write("POST", template, org_id, directory_id, account_id)
+
+    async def restore_user(self, org_id: str, directory_id: str, account_id: str) -> WriteReceipt:
+        """Restore a suspended user's access (roles and groups come back; billing resumes)."""
+        template = "/v2/orgs/{}/directories/{}/users/{}/restore"
+        return await self._write("POST", template, org_id, directory_id, account_id)

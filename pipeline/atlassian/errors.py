@@ -54,6 +54,25 @@ class UserNotFoundError(NotFoundError):
     """404 ``ADMIN-404-8``: the account left the org between listing and this call."""
 
 
+class GroupNotFound(NotFoundError):
+    """404 ``ADMIN-UAM-404-3`` / ``ADMIN-404-10`` on a write: the group no longer exists."""
+
+
+class MembershipNotFound(NotFoundError):
+    """404 on removing a membership: the account is not (or no longer) in the group, or not in the directory.
+
+    Either way the membership is gone, so a caller may count the removal as already done.
+    """
+
+
+class WriteForbidden(AuthenticationError):
+    """403 (or 401 ``INSUFFICIENT_SCOPE``) on a write: the key may read but not change this."""
+
+
+class UserLimitReached(AtlassianApiError):
+    """Adding a member (or restoring a user) would exceed the user limit of a product the group grants."""
+
+
 class BadRequestError(AtlassianApiError):
     """400: the API refused the request as sent."""
 
@@ -80,6 +99,10 @@ class UnexpectedResponseError(AtlassianApiError):
 
 _ORG_NOT_FOUND = {"ADMIN-404-2", "ADMIN-UAM-404-2"}
 _USER_NOT_FOUND = {"ADMIN-404-8"}
+_GROUP_NOT_FOUND = {"ADMIN-404-10", "ADMIN-UAM-404-3"}
+# "Product License Limit Exceeded" (v2 and v1 families) and "Payment Required"; docs/write-endpoints.md.
+_USER_LIMIT = {"ADMIN-UAM-409-3", "ADMIN-409-3", "ADMIN-UAM-402-1"}
+_INSUFFICIENT_SCOPE = {"ADMIN-401-2", "ADMIN-UAM-401-2"}
 
 
 def summarize_body(body: Any) -> tuple[str | None, str | None]:
@@ -99,13 +122,65 @@ def summarize_body(body: Any) -> tuple[str | None, str | None]:
     )
 
 
+def _detail(body: Any) -> str | None:
+    if isinstance(body, dict) and isinstance(body.get("errors"), list) and body["errors"]:
+        first = body["errors"][0]
+        if isinstance(first, dict) and first.get("detail"):
+            return str(first["detail"])[:_DETAIL_LIMIT]
+    return None
+
+
+def _write_error(status: int, code: str | None, where: str, request_line: str) -> AtlassianApiError | None:
+    """The typed error of a refused write, or None to fall through to the read rules."""
+    path = request_line.partition(" ")[2]
+    if status == 403 or (status == 401 and code in _INSUFFICIENT_SCOPE):
+        return WriteForbidden(
+            f"The Atlassian API refused a change: {where}. The API key may read but not change users and "
+            f"groups (or this group is managed elsewhere): set {KEY_HINT} to an org API key without scopes "
+            "created by an org admin (admin.atlassian.com > Settings > API keys).",
+            status_code=status,
+            code=code,
+        )
+    if code in _USER_LIMIT or status == 402:
+        return UserLimitReached(
+            f"The product's user limit is reached: {where}. Free a seat or raise the user limit "
+            "(admin.atlassian.com > Billing), then run again.",
+            status_code=status,
+            code=code,
+        )
+    if status != 404 or code in _ORG_NOT_FOUND:
+        return None
+    if code in _GROUP_NOT_FOUND:
+        return GroupNotFound(
+            f"Group not found: {where}. The group was deleted; make a new plan.",
+            status_code=status,
+            code=code,
+        )
+    if "/memberships/" in path:
+        return MembershipNotFound(
+            f"Membership not found: {where}. The account is no longer in that group.",
+            status_code=status,
+            code=code,
+        )
+    return UserNotFoundError(
+        f"User not found: {where}. The account is no longer in the directory; make a new plan.",
+        status_code=status,
+        code=code,
+    )
+
+
 def error_for_status(
-    status: int, body: Any, request_line: str, redact: Callable[[str], str]
+    status: int, body: Any, request_line: str, redact: Callable[[str], str], *, write: bool = False
 ) -> AtlassianApiError:
-    """The typed error for a non-retryable HTTP status. ``request_line`` is ``METHOD /path`` (no query)."""
+    """The typed error for a non-retryable HTTP status. ``request_line`` is ``METHOD /path`` (no query);
+    ``write``: the request was one of the write endpoints."""
     code, title = summarize_body(body)
-    said = redact(" ".join(part for part in (code, title) if part)) or "no error details"
+    # A refused write says why in `detail` (the user limit, a synced group); reads keep their short form.
+    detail = _detail(body) if write else None
+    said = redact(" ".join(part for part in (code, title, detail) if part)) or "no error details"
     where = f"{request_line} → HTTP {status} ({said})"
+    if write and (error := _write_error(status, code, where, request_line)) is not None:
+        return error
     if status in (401, 403) and _is_audit_log(request_line):
         # The audit log accepts only keys created without scopes ("OAuth 2.0 scopes required: Not supported
         # (use API Key without scopes)"); every other endpoint may have answered this same key.

@@ -72,7 +72,7 @@ def _directory(request: Request, org: Org) -> str:
     return directory_id
 
 
-def _user_directories(org: Org, user: User) -> list[str]:
+def user_directories(org: Org, user: User) -> list[str]:
     """A user belongs to the org's (single, centralized) directory unless they have no membership at all.
 
     The model has no per-user directory; with several directories every member is placed in the first.
@@ -128,7 +128,7 @@ async def list_directories(request: Request) -> Response:
     member_of: list[str] | None = None
     if query["accountId"]:
         user = org.users.get(query["accountId"])
-        member_of = _user_directories(org, user) if user else []
+        member_of = user_directories(org, user) if user else []
 
     def where(directory: Any) -> bool:
         return (
@@ -229,7 +229,7 @@ def _user_filter(world: World, org: Org, directory_id: str, query: dict[str, Any
         # The path's directory narrows any directoryIds filter (an empty intersection matches nobody).
         directory_ids = directory_ids & {directory_id} if directory_ids else {directory_id}
     if directory_id != ALL_DIRECTORIES or directory_ids:
-        checks.append(lambda user: bool(directory_ids & set(_user_directories(org, user))))
+        checks.append(lambda user: bool(directory_ids & set(user_directories(org, user))))
     if query["accountIds"]:
         account_ids = set(query["accountIds"])
         checks.append(lambda user: user.account_id in account_ids)
@@ -415,7 +415,7 @@ async def user_role_assignments(request: Request) -> Response:
     _directory(request, org)
     user = _find_user(request, org)
     world = state_of(request).world
-    directories = _user_directories(org, user)
+    directories = user_directories(org, user)
     items = serialize.role_assignments(
         serialize.user_grants(user, world.user_groups(org.id, user), _keys(world))
     )

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount
 
-from pipeline.simulator import api_v1, api_v2, api_workspaces, control, errors
+from pipeline.simulator import api_v1, api_v2, api_workspaces, api_writes, control, errors
 from pipeline.simulator.errors import ApiError
 from pipeline.simulator.gateway import Gateway
 from pipeline.simulator.state import API_PREFIX, SimulatorState, json_response
@@ -40,7 +40,9 @@ def create_app(world: World) -> Starlette:
         routes=[
             Mount("/_simulator", routes=control.ROUTES),
             Mount(f"{API_PREFIX}/_simulator", routes=control.ROUTES),
-            Mount(API_PREFIX, routes=api_v1.ROUTES + api_v2.ROUTES + api_workspaces.ROUTES),
+            Mount(
+                API_PREFIX, routes=api_v1.ROUTES + api_v2.ROUTES + api_writes.ROUTES + api_workspaces.ROUTES
+            ),
         ],
         middleware=[Middleware(Gateway, state=state)],
         exception_handlers={ApiError: _api_error, 404: _route_error, 405: _route_error},

@@ -188,6 +188,12 @@ def register(subparsers: Any) -> None:
         default=None,
         help="the events endpoints refuse the key as they refuse a key created with scopes",
     )
+    parser.add_argument(
+        "--read-only-key",
+        action="store_true",
+        default=None,
+        help="the write endpoints refuse the key (403) as they refuse a key that may read but not write",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -210,7 +216,7 @@ def _resolve(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, Any]
         values["rate_limits"] = _rate_limits(limits_raw)
     except ValueError as error:
         raise ConfigurationError(f"--rate-limit / {ENV_PREFIX}RATE_LIMIT {limits_raw!r}: {error}.") from None
-    for name in ("retry_after", "scoped_key"):
+    for name in ("retry_after", "scoped_key", "read_only_key"):
         env_name = f"{ENV_PREFIX}{name.upper()}"
         raw_flag = env.get(env_name, "")
         try:
@@ -251,6 +257,7 @@ def build_config(values: Mapping[str, Any]) -> SimulatorConfig:
         product_access=values["product_access"],
         reset_precision=values["reset_precision"],
         scoped_key=values["scoped_key"],
+        read_only_key=values["read_only_key"],
         activity_key_renames=values["rename_activity_key"],
         **extra,
     )

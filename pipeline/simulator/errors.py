@@ -117,6 +117,15 @@ class Codes:
     def bad_request(self, detail: str) -> ApiError:
         return self._error(400, "ADMIN-400-24", "ADMIN-UAM-400-1", "Invalid request", detail)
 
+    def forbidden(self, detail: str) -> ApiError:
+        """A change the API does not allow (a group synced from an identity provider, a read-only key)."""
+        return self._error(403, "ADMIN-403-5", "ADMIN-UAM-403-1", "Forbidden", detail)
+
+    def license_limit(self, detail: str) -> ApiError:
+        """ "You can't add a user to a group if you've exceeded your user limit for an app that the group
+        grants access to": the ``Product License Limit Exceeded`` code of each family."""
+        return self._error(409, "ADMIN-409-3", "ADMIN-UAM-409-3", "Product License Limit Exceeded", detail)
+
 
 def invalid_time(detail: str, occurrence: str) -> ApiError:
     return application_error(400, "ADMIN-400-3", "Invalid search time date", detail, occurrence)

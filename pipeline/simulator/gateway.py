@@ -4,8 +4,9 @@ A pure ASGI middleware (not ``BaseHTTPMiddleware``) so that it can hold back, cu
 so that an exception raised to drop a connection reaches the server or the in-process transport unchanged.
 
 For every request it adds ``Date`` (the simulated clock). For API paths (``/admin/...`` except
-``/admin/_simulator``) it then checks the Bearer key (401 ``ProxyError``), counts the request in its rate
-class (429 ``ProxyError``, ``X-RateLimit-*`` on every API response) and applies the fault plan. Control
+``/admin/_simulator``) it then gives the request an ``Atl-Traceid`` (the header Atlassian support asks for
+to trace one request), checks the Bearer key (401 ``ProxyError``), counts the request in its rate class
+(429 ``ProxyError``, ``X-RateLimit-*`` on every API response) and applies the fault plan. Control
 paths (``/_simulator/...``) need the key too but are neither limited nor faulted, so a test can always steer
 the simulator.
 """
@@ -22,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from pipeline.simulator import errors, faults
 from pipeline.simulator.ratelimit import Decision, endpoint_class
 from pipeline.simulator.serialize import http_date
-from pipeline.simulator.state import API_PREFIX, SimulatorState, json_response
+from pipeline.simulator.state import API_PREFIX, TRACE_ID, SimulatorState, json_response
 
 _CONTROL_PREFIXES = ("/_simulator/", f"{API_PREFIX}/_simulator/")
 _UNAUTHENTICATED = "<unauthenticated>"
@@ -67,16 +68,18 @@ class Gateway:
 
         limit_class = endpoint_class(path.removeprefix(API_PREFIX))
         limiter = self.state.limiter
+        trace = {"atl-traceid": self.state.new_trace_id()}
+        scope[TRACE_ID] = trace["atl-traceid"]
         if not authorized:
             headers = self._rate_headers(limiter.peek(_UNAUTHENTICATED, limit_class))
-            await _error_app(errors.unauthorized())(scope, receive, self._stamped(send, headers))
+            await _error_app(errors.unauthorized())(scope, receive, self._stamped(send, headers | trace))
             return
         key = self.state.world.api_key
         decision = limiter.hit(key, limit_class)
         plan = self.state.faults.plan() if decision.allowed else faults.Plan()
         if plan.kind == faults.STORM:
             decision = limiter.exhaust(key, limit_class)
-        stamped = self._stamped(send, self._rate_headers(decision))
+        stamped = self._stamped(send, self._rate_headers(decision) | trace)
         if not decision.allowed:
             await _error_app(errors.rate_limited())(scope, receive, stamped)
             return

@@ -1,7 +1,8 @@
 """The simulator's data model: configuration, the synthetic org(s) and everything in them.
 
 These are plain dataclasses shared by the world (generation, evolution, ground truth) and the HTTP layer
-(serialisation). The HTTP layer reads them; only :class:`pipeline.simulator.world.World` changes them.
+(serialisation). The HTTP layer reads them; only :class:`pipeline.simulator.world.World` (and its write side,
+``writes.py``) changes them.
 
 Public ``World`` API (in ``world.py``; names are stable):
 
@@ -19,6 +20,8 @@ Public ``World`` API (in ``world.py``; names are stable):
 - ``.audit_events(org_id) -> tuple[AuditEvent, ...]`` (processed by now, within the 180-day retention)
 - ``.event_actions() -> list[EventAction]``
 - ``.truth(org_id=None, inactive_after_days=90, new_user_grace_days=30, invite_grace_days=14) -> dict``
+- ``.writes`` (``writes.Writer``): what the write endpoints change; ``.writes.log`` holds every write answered
+- ``.revision`` grows with every change; ``.changed()`` notes one made outside ``advance``
 
 Times are timezone-aware UTC ``datetime`` objects everywhere, except inside :attr:`User.activity`, which
 holds integer epoch seconds to keep 100,000 users small in memory.
@@ -117,11 +120,13 @@ class SimulatorConfig:
     # last-active-dates keeps its enum keys; "v1" = the v1 keys everywhere. product_access: "all" = v2
     # productAccess lists every accessible product, "used" = only products with a last-active timestamp.
     # reset_precision: "minute" = X-RateLimit-Reset truncated to the minute. scoped_key: the events
-    # endpoints refuse the key as they refuse a key created with scopes.
+    # endpoints refuse the key as they refuse a key created with scopes. read_only_key: the write endpoints
+    # refuse the key (403) as they refuse a key that may read but not write; reads still work.
     product_keys: str = "v2"
     product_access: str = "all"
     reset_precision: str = "second"
     scoped_key: bool = False
+    read_only_key: bool = False
     # World product key → the key last-active data (v1 last-active-dates and v2 productAccess) reports it
     # under instead: an API that starts naming a product in a way no alias table knows yet.
     activity_key_renames: dict[str, str] = field(default_factory=dict)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -34,23 +36,39 @@ class SimulatorState:
             faults = replace(faults, seed=config.seed)
         self.faults = FaultInjector(faults)
         self._indexes: dict[tuple[str, ...], SortedIndex[Any]] = {}
-        self._indexes_at: datetime | None = None
+        self._requests = itertools.count()
+        self._indexes_at: tuple[datetime, int] | None = None
 
     def index(
         self, name: str, org_id: str, items: Callable[[], Iterable[T]], sort_key: Callable[[T], Sequence[Any]]
     ) -> SortedIndex[T]:
-        """A sorted view of some world objects, rebuilt only when the simulated clock has moved.
+        """A sorted view of some world objects, rebuilt only when the world has changed.
 
-        The world changes only in ``advance`` (which moves the clock), so ``now`` is a complete cache key;
-        paging 100,000 users then costs a bisect per page instead of a sort.
+        The world changes only in ``advance`` and the write endpoints, which both bump ``revision``, so
+        (``now``, ``revision``) is a complete cache key; paging 100,000 users then costs a bisect per page
+        instead of a sort.
         """
-        if self._indexes_at != self.world.now:
+        version = (self.world.now, self.world.revision)
+        if self._indexes_at != version:
             self._indexes.clear()
-            self._indexes_at = self.world.now
+            self._indexes_at = version
         key = (name, org_id)
         if key not in self._indexes:
             self._indexes[key] = SortedIndex(items(), sort_key)
         return self._indexes[key]
+
+    def new_trace_id(self) -> str:
+        """The ``Atl-Traceid`` of the next API response: 32 hex digits, one sequence per seed."""
+        number = next(self._requests)
+        return hashlib.sha256(f"{self.world.config.seed}:trace:{number}".encode()).hexdigest()[:32]
+
+    @staticmethod
+    def trace_id(request: Request) -> str:
+        """The ``Atl-Traceid`` the gateway gave this request."""
+        return request.scope.get(TRACE_ID, "")
+
+
+TRACE_ID = "seatwatch.trace_id"  # the ASGI scope key the gateway leaves the request's trace id under
 
 
 def state_of(request: Request) -> SimulatorState:

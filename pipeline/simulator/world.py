@@ -26,6 +26,7 @@ from pipeline.simulator.model import (
     User,
 )
 from pipeline.simulator.truth import build_truth
+from pipeline.simulator.writes import Writer
 
 
 class World:
@@ -40,6 +41,9 @@ class World:
             org = generate_org(self.config, index)
             self.orgs[org.id] = org
         self._events_cache: dict[str, tuple[AuditEvent, ...]] = {}
+        # Bumped by every change (a day, a write, a control call): what caches of world views key on.
+        self.revision = 0
+        self.writes = Writer(self)
         # Events older than the audit log's retention at generation were never visible: drop them silently.
         self._prune(remember_invites=False)
         self._observe()
@@ -70,6 +74,11 @@ class World:
             self.now = day_start + timedelta(days=1)
             self._prune(remember_invites=True)
             self._observe()
+        self.changed()
+
+    def changed(self) -> None:
+        """Note a change outside ``advance`` (the write endpoints): cached views are stale."""
+        self.revision += 1
         self._events_cache.clear()
 
     def _prune(self, *, remember_invites: bool) -> None:

@@ -1,5 +1,5 @@
 """The API's documented variants (``--product-keys``, ``--product-access``, ``--reset-precision``,
-``--scoped-key``), JSON errors on unknown routes, and the org's domains link."""
+``--scoped-key``, ``--read-only-key``), JSON errors on unknown routes, and the org's domains link."""
 
 from __future__ import annotations
 
@@ -114,6 +114,14 @@ def test_variant_flags_and_environment() -> None:
     )
     config = command.build_config(values)
     assert config.scoped_key and config.reset_precision == "minute" and config.product_keys == "v2"
+    assert not config.read_only_key
+    assert command.build_config(
+        command._resolve(_args(), {"SEATWATCH_SIM_READ_ONLY_KEY": "yes"})
+    ).read_only_key
+    parser = argparse.ArgumentParser()
+    command.register(parser.add_subparsers())
+    flagged = parser.parse_args(["simulator", "--read-only-key"])
+    assert command.build_config(command._resolve(flagged, {})).read_only_key
     with pytest.raises(ConfigurationError, match="--product-keys 'v3'"):
         command._resolve(_args(**{"product-keys": "v3"}), {})
 

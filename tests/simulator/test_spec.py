@@ -184,6 +184,45 @@ async def test_documented_errors(api, world: World, org_id: str) -> None:
         assert_matches_spec(await stranger.get("/v1/orgs"), "/v1/orgs")
 
 
+async def test_write_refusals_use_the_documented_error_envelope(make_world: Callable[..., World]) -> None:
+    """The v2 writes are not in the 2023 spec; their v1 twins (same envelope) document the refusals."""
+    world = make_world(users=60)
+    org = next(iter(world.orgs.values()))
+    directory = org.directories[0].id
+    group = next(g for g in org.groups.values() if g.members and not g.is_external_synced)
+    member = sorted(group.members)[0]
+    v1_add = "/v1/orgs/{orgId}/directory/groups/{groupId}/memberships"
+    v1_remove = v1_add + "/{accountId}"
+    base = f"/v2/orgs/{org.id}/directories/{directory}/groups"
+    async with client_for(world) as client:
+        missing_group = await client.delete(f"{base}/nope/memberships/{member}")
+        missing_user = await client.post(f"{base}/{group.id}/memberships", json={"accountId": "nobody"})
+        bad_body = await client.post(f"{base}/{group.id}/memberships", json={"accountId": 7})
+        await client.post("/_simulator/user-limit", json={"product": "confluence", "limit": 0})
+        full = next(g for g in org.groups.values() if g.name.startswith("confluence-users-"))
+        outsider = next(
+            u
+            for u in org.users.values()
+            if u.status == "active" and not set(full.product_seats()) & set(world.product_access(org.id, u))
+        )
+        limited = await client.post(f"{base}/{full.id}/memberships", json={"accountId": outsider.account_id})
+    assert (missing_group.status_code, missing_user.status_code, bad_body.status_code) == (404, 404, 400)
+    assert_matches_spec(missing_group, v1_remove, "delete")
+    assert_matches_spec(missing_user, v1_add, "post")
+    assert_matches_spec(bad_body, v1_add, "post")
+    assert limited.status_code == 409
+    schema = {"$ref": "#/components/schemas/Errors.ApplicationErrors.Model", "components": _components()}
+    jsonschema.Draft202012Validator(schema).validate(limited.json())
+    world_ro = make_world(users=60, read_only_key=True)
+    org_ro = next(iter(world_ro.orgs.values()))
+    async with client_for(world_ro) as client:
+        forbidden = await client.delete(
+            f"/v2/orgs/{org_ro.id}/directories/{org_ro.directories[0].id}/groups/g/memberships/a"
+        )
+    assert forbidden.status_code == 403
+    assert_matches_spec(forbidden, v1_remove, "delete")
+
+
 async def test_rate_limit_and_internal_errors(make_world: Callable[..., World]) -> None:
     world = make_world(faults=FaultConfig(storm_requests=1))
     org_id = next(iter(world.orgs))
