@@ -36,6 +36,7 @@ from pipeline.reclaim.journal import (
     FINISHED,
     INTENT,
     PLANNED,
+    RUNNING,
     SKIPPED,
     STOPPED,
     Entry,
@@ -150,13 +151,24 @@ def _write(journal: Journal, api: Any, entry: Entry, say: Say, *, undo: bool) ->
     try:
         receipt = _call(api, entry)
     except api_errors.WriteForbidden:
-        journal.settle(entry.action_id, FAILED, reason="the API key may read but not write (HTTP 403)")
+        # Nothing changed: the write goes back to planned, and the next run with a key that may write
+        # resumes here.
+        journal.settle(
+            entry.action_id, PLANNED, reason="refused: the API key may read but not write (HTTP 403)"
+        )
         raise ReclaimRefused(
             f"The Atlassian API refused to write with this API key ({_who(entry)} → HTTP 403): it may read "
             "but not change users. Set ATLASSIAN_API_KEY to an org admin's key without scopes and read-write "
             "access, then run again; the journal keeps the plan's place."
         ) from None
     except api_errors.MembershipNotFound:
+        # A 404 also answers a wrong directory id: only a read tells "already gone" from "never found".
+        if not _already_done(entry, _read_user(api, entry.org_id, entry.account_id, {})):
+            journal.settle(entry.action_id, FAILED, reason="HTTP 404 but the user is still in the group")
+            raise ReclaimStopped(
+                f"The API answered 404 to {_who(entry)} but the user is still in the group (a wrong "
+                "directory id?); stopped. Run `seatwatch run` and make a new plan."
+            ) from None
         journal.settle(entry.action_id, SKIPPED, reason="the membership was already gone")
         say(f"  skipped  {_who(entry)}: the membership was already gone")
         return SKIPPED
@@ -167,6 +179,13 @@ def _write(journal: Journal, api: Any, entry: Entry, say: Say, *, undo: bool) ->
         journal.settle(entry.action_id, FAILED, reason=reason[:300])
         say(f"  FAILED   {_who(entry)}: the product's user limit is reached")
         return FAILED
+    except api_errors.RetriesExhaustedError as error:
+        # No answer: nobody knows whether the write happened. The entry stays `intent`, and the next run
+        # of the same command reads the user to find out.
+        raise ReclaimStopped(
+            f"Stopped: {error} Whether {_who(entry)} happened is unknown; run the same command again and it "
+            "reads the user to find out before going on."
+        ) from None
     except api_errors.AtlassianApiError as error:
         journal.settle(entry.action_id, FAILED, reason=str(error)[:300])
         raise ReclaimStopped(
@@ -187,44 +206,50 @@ def _resolve_intent(journal: Journal, api: Any, entry: Entry, aliases: dict[str,
     return False
 
 
-def _work(
+def _process(
     journal: Journal,
-    apis: dict[str, Any],
     run_id: str,
-    actions: dict[str, dict[str, Any]],
+    api: Any,
+    entries: list[Entry],
+    action: dict[str, Any] | None,
     say: Say,
     *,
+    started: bool,
     undo: bool,
 ) -> None:
+    """One action's writes (one journal entry each), after the fresh read unless already started."""
     aliases, exempt = product_aliases(), exempt_accounts()
-    # an action some of whose writes were tried already is finished without a new fresh read
-    started = {entry.action_key for entry in journal.entries(run_id) if entry.state != PLANNED}
+    if action is not None and not started:
+        fresh = _read_user(api, entries[0].org_id, entries[0].account_id, aliases)
+        reason = skip_reason(action, fresh, exempt)
+        if reason:
+            for entry in entries:
+                journal.settle(entry.action_id, SKIPPED, reason=reason)
+            say(f"  skipped  {entries[0].account_id}: {reason}")
+            return
+    for entry in entries:
+        if entry.state == INTENT and _resolve_intent(journal, api, entry, aliases, say):
+            state = APPLIED
+        else:
+            state = _write(journal, api, entry, say, undo=undo)
+        if undo and state == APPLIED and entry.undoes_action_id:
+            journal.mark_undone(entry.undoes_action_id, run_id)
+
+
+def _pending(journal: Journal, run_id: str) -> list[tuple[str, list[Entry], bool]]:
+    """The run's unfinished actions in order: (action key, entries not done, whether any write was tried)."""
+    tried = {entry.action_key for entry in journal.entries(run_id) if entry.state != PLANNED}
     pending = journal.entries(run_id, [PLANNED, INTENT])
-    for key, group in groupby(pending, key=lambda entry: entry.action_key):
-        entries = list(group)
-        api = apis[entries[0].org_id]
-        if not undo and key not in started:
-            fresh = _read_user(api, entries[0].org_id, entries[0].account_id, aliases)
-            reason = skip_reason(actions[key], fresh, exempt)
-            if reason:
-                for entry in entries:
-                    journal.settle(entry.action_id, SKIPPED, reason=reason)
-                say(f"  skipped  {entries[0].account_id}: {reason}")
-                continue
-        for entry in entries:
-            if entry.state == INTENT and _resolve_intent(journal, api, entry, aliases, say):
-                state = APPLIED
-            else:
-                state = _write(journal, api, entry, say, undo=undo)
-            if undo and state == APPLIED and entry.undoes_action_id:
-                journal.mark_undone(entry.undoes_action_id, run_id)
+    return [(key, list(group), key in tried) for key, group in groupby(pending, key=lambda e: e.action_key)]
 
 
 # ---- apply ---------------------------------------------------------------------------------------------
 
 
-def _planned_rows(plan: dict[str, Any], run_id: str, actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    rows, seq = [], 0
+def _planned_rows(
+    plan: dict[str, Any], run_id: str, actions: list[dict[str, Any]], seq: int
+) -> list[dict[str, Any]]:
+    rows = []
     for action in actions:
         seat = action["seats"][0]
         for write in action["writes"]:
@@ -260,6 +285,8 @@ def _refuse_other_unfinished(journal: Journal, plan_hash: str | None, undoes: st
             return run
         if run.kind == "undo" and undoes is not None and run.undoes_run_id == undoes:
             return run
+        if run.status == STOPPED:
+            continue  # stopped at an error by a run that ended cleanly: its remaining writes stay planned
         if run.kind == "apply":
             raise ReclaimRefused(
                 f"Apply run {run.run_id[:8]} of the plan {run.plan_path} was interrupted: finish it first "
@@ -291,6 +318,11 @@ def dry_run(plan_path: Path, max_actions: int) -> Outcome:
     return Outcome(None, "apply", dry_run=True, cap=cap, rows=rows)
 
 
+def _planned_count(journal: Journal, run_id: str) -> int:
+    """Actions of the run that count against its cap: all but those skipped after the fresh read."""
+    return len({entry.action_key for entry in journal.entries(run_id) if entry.state != SKIPPED})
+
+
 def apply_plan(
     settings: Settings,
     plan_path: Path,
@@ -300,21 +332,24 @@ def apply_plan(
     say: Say,
     client_options: Mapping[str, Any] | None = None,
 ) -> Outcome:
-    """Apply up to ``max_actions`` actions of the plan (module docstring). The caller holds the lock."""
+    """Apply up to ``max_actions`` actions of the plan (module docstring). The caller holds the lock.
+
+    Actions are journaled one at a time, in plan order: an action skipped after its fresh read does not
+    count against the cap, so ``--max 25`` acts on 25 seats when the plan has them.
+    """
     plan = load_plan(plan_path)
     actions = {action["action_key"]: action for action in plan["actions"]}
     with Journal.open(settings.warehouse_path) as journal:
         resumed = _refuse_other_unfinished(journal, plan["hash"], None)
-        with _apis(settings, {a["org_id"] for a in plan["actions"]} or set(), client_options) as apis:
+        with _apis(settings, {a["org_id"] for a in plan["actions"]}, client_options) as apis:
             for api in apis.values():
                 check_age(plan, api.server_now())
             if resumed is not None:
                 run_id, cap = resumed.run_id, resumed.max_actions or 0
-                say(f"Resuming apply run {run_id[:8]}, interrupted before it finished.")
+                journal.reopen_run(run_id)
+                say(f"Resuming apply run {run_id[:8]}, which stopped before it finished (cap {cap}).")
             else:
                 cap = max_actions_allowed(plan, max_actions)
-                done = journal.known_action_keys(plan["hash"])
-                chosen = [action for action in plan["actions"] if action["action_key"] not in done][:cap]
                 run_id = uuid.uuid4().hex
                 journal.start_run(
                     run_id,
@@ -324,11 +359,19 @@ def apply_plan(
                     plan_path=str(plan_path),
                     max_actions=cap,
                 )
-                journal.add_planned(_planned_rows(plan, run_id, chosen))
-                total = len(plan["actions"])
-                say(f"Apply run {run_id}: {len(chosen)} of the plan's {total} actions (cap {cap}).")
+                say(f"Apply run {run_id}: up to {cap} of the plan's {len(plan['actions'])} actions.")
             try:
-                _work(journal, apis, run_id, actions, say, undo=False)
+                while True:
+                    for key, entries, tried in _pending(journal, run_id):
+                        _process(journal, run_id, apis[entries[0].org_id], entries, actions[key], say,
+                                 started=tried, undo=False)  # fmt: skip
+                    if _planned_count(journal, run_id) >= cap:
+                        break
+                    done = journal.known_action_keys(plan["hash"])
+                    following = next((a for a in plan["actions"] if a["action_key"] not in done), None)
+                    if following is None:
+                        break
+                    journal.add_planned(_planned_rows(plan, run_id, [following], journal.next_seq(run_id)))
             except BaseException as error:
                 if isinstance(error, SeatwatchError):
                     journal.finish_run(run_id, STOPPED)
@@ -351,7 +394,7 @@ def _find_apply_run(journal: Journal, given: str) -> Any:
             f"No apply run {given} in the journal: give the run id `seatwatch reclaim apply` printed (or a "
             "unique prefix of it)."
         )
-    if run.status == "running":
+    if run.status == RUNNING:
         raise ReclaimRefused(
             f"Apply run {run.run_id[:8]} was interrupted: finish it with `seatwatch reclaim apply --plan "
             f"{run.plan_path} --yes` first, then undo it."
@@ -374,7 +417,8 @@ def undo_apply(
         applied = journal.entries(target.run_id, [APPLIED])
         if resumed is not None:
             run_id = resumed.run_id
-            say(f"Resuming undo run {run_id[:8]}, interrupted before it finished.")
+            journal.reopen_run(run_id)
+            say(f"Resuming undo run {run_id[:8]}, which stopped before it finished.")
         else:
             if not applied:
                 raise ReclaimRefused(f"Apply run {target.run_id[:8]} has nothing applied left to undo.")
@@ -408,7 +452,10 @@ def undo_apply(
                     f"Undo run {run_id}: {len(applied)} write(s) of apply run {target.run_id[:8]} to restore."
                 )
             try:
-                _work(journal, apis, run_id, {}, say, undo=True)
+                for _, entries, _ in _pending(journal, run_id):
+                    _process(
+                        journal, run_id, apis[entries[0].org_id], entries, None, say, started=True, undo=True
+                    )
             except BaseException as error:
                 if isinstance(error, SeatwatchError):
                     journal.finish_run(run_id, STOPPED)

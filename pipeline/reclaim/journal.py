@@ -138,10 +138,11 @@ class Journal:
     # Runs
 
     def unfinished_runs(self) -> list[RunRecord]:
+        """Runs that were killed (still ``running``) or stopped at an error, oldest first."""
         rows = self._con.execute(
             "select run_id, kind, plan_hash, plan_path, undoes_run_id, max_actions, status "
-            "from reclaim.runs where status = ? order by started_at",
-            [RUNNING],
+            "from reclaim.runs where status in (?, ?) order by started_at",
+            [RUNNING, STOPPED],
         ).fetchall()
         return [RunRecord(*row) for row in rows]
 
@@ -175,6 +176,16 @@ class Journal:
             "insert into reclaim.runs values (?, ?, ?, ?, ?, ?, ?, ?, null, ?)",
             [run_id, kind, plan_hash, plan_path, undoes_run_id, trigger, max_actions, _now(), RUNNING],
         )
+
+    def reopen_run(self, run_id: str) -> None:
+        self._con.execute("update reclaim.runs set status = ? where run_id = ?", [RUNNING, run_id])
+
+    def next_seq(self, run_id: str) -> int:
+        """The last sequence number the run used (0 when none)."""
+        row = self._con.execute(
+            "select coalesce(max(seq), 0) from reclaim.actions where apply_run_id = ?", [run_id]
+        ).fetchone()
+        return int(row[0])
 
     def finish_run(self, run_id: str, status: str) -> None:
         self._con.execute(

@@ -11,6 +11,10 @@ as_of as (
     select * from {{ ref('int_orgs__as_of') }}
 ),
 
+extract_runs as (
+    select * from {{ ref('stg_atlassian__extract_runs') }}
+),
+
 memberships as (
     select * from {{ ref('stg_atlassian__group_memberships') }}
 ),
@@ -46,13 +50,24 @@ checked as (
     select
         journal.*,
         as_of.extracted_at as checked_at,
-        coalesce(journal.state = 'applied' and as_of.extracted_at > journal.done_at, false) as is_checkable,
+        -- The marts' extract came after the write: started (this machine's clock) after the write was sent,
+        -- since apply and run never overlap (both hold the data folder), or answered (the API's clock)
+        -- after it. The simulator's clock stands still between advances, so the first is what tells there.
+        coalesce(
+            journal.state = 'applied'
+            and (extract_runs.started_at > journal.intent_at or as_of.extracted_at > journal.done_at),
+            false
+        ) as is_checkable,
         coalesce(member_keys.is_member, false) as is_member_now,
         coalesce(seat_keys.holds_seat, false) as holds_seat_now,
         users.membership_status
     from journal
     left join as_of
         on journal.org_id = as_of.org_id
+    left join extract_runs
+        on
+            as_of.org_id = extract_runs.org_id
+            and as_of.run_id = extract_runs.run_id
     left join member_keys
         on
             journal.org_id = member_keys.org_id
