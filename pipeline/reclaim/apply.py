@@ -359,7 +359,6 @@ def apply_plan(
                     plan_path=str(plan_path),
                     max_actions=cap,
                 )
-                say(f"Apply run {run_id}: up to {cap} of the plan's {len(plan['actions'])} actions.")
             try:
                 while True:
                     for key, entries, tried in _pending(journal, run_id):
