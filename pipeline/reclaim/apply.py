@@ -170,14 +170,12 @@ def _write(journal: Journal, api: Any, entry: Entry, say: Say, *, undo: bool) ->
                 "directory id?); stopped. Run `seatwatch run` and make a new plan."
             ) from None
         journal.settle(entry.action_id, SKIPPED, reason="the membership was already gone")
-        say(f"  skipped  {_who(entry)}: the membership was already gone")
         return SKIPPED
     except api_errors.UserLimitReached as error:
         if not undo:
             raise
         reason = f"the product's user limit is reached: free a seat, then add the user back by hand ({error})"
         journal.settle(entry.action_id, FAILED, reason=reason[:300])
-        say(f"  FAILED   {_who(entry)}: the product's user limit is reached")
         return FAILED
     except api_errors.RetriesExhaustedError as error:
         # No answer: nobody knows whether the write happened. The entry stays `intent`, and the next run
@@ -225,7 +223,6 @@ def _process(
         if reason:
             for entry in entries:
                 journal.settle(entry.action_id, SKIPPED, reason=reason)
-            say(f"  skipped  {entries[0].account_id}: {reason}")
             return
     for entry in entries:
         if entry.state == INTENT and _resolve_intent(journal, api, entry, aliases, say):
