@@ -89,9 +89,13 @@ def _price(value: Any) -> float:
     return 0.0 if value is None else float(value)
 
 
+class NoDataError(SeatwatchError):
+    """No published copy (or no successful run) to plan from: run the pipeline first (exit 1, as exports)."""
+
+
 def _read(published: Path) -> tuple[list[tuple], dict[tuple, list[dict[str, Any]]], list[tuple]]:
     if not published.exists():
-        raise PlanError(f"{published} does not exist yet: run `seatwatch run` first.")
+        raise NoDataError(f"{published} does not exist yet: run `seatwatch run` first.")
     with connect(published, read_only=True) as con:
         seats = con.execute(_SEATS_SQL).fetchall()
         groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
@@ -313,7 +317,7 @@ def build_plan(published: Path, filters: Filters, *, now: datetime | None = None
     no_action = [seat for seat in no_action if _matches(seat, filters)]
     as_of = max((run[3] for run in runs if filters.org_id in (None, run[0])), default=None)
     if as_of is None:
-        raise PlanError(f"{published} has no successful run: run `seatwatch run` first.")
+        raise NoDataError(f"{published} has no successful run: run `seatwatch run` first.")
     plan: dict[str, Any] = {
         "format": PLAN_FORMAT,
         "as_of_date": as_of,

@@ -233,3 +233,31 @@ def test_apply_skips_changed_users_survives_a_crash_and_undo_restores(
     with Journal.open(org.settings.warehouse_path) as journal:
         assert Counter(row["state"] for row in journal.rows(outcome.run_id)) == {"undone": 4, "skipped": 1}
         assert Counter(row["state"] for row in journal.rows(undone.run_id)) == {"applied": 4}
+
+
+def test_the_dagster_job_needs_the_approval_and_records_the_journal(org: Org, tmp_path: Path) -> None:
+    import dagster as dg
+
+    from pipeline.defs.reclaim import RECLAIM_JOURNAL_KEY, reclaim_apply_job
+
+    # a plan with nothing to do (no such product): the scenario test's world is left alone
+    empty = build_plan(Path(org.plan["source"]["published_path"]), Filters(product="no-such-product"))
+    path = tmp_path / "empty.json"
+    path.write_text(json.dumps(empty))
+    settings = Settings(org.base_url, org.settings.orgs, 24.0, tmp_path / "data", wait_timeout_seconds=0)
+
+    def run(approved: bool) -> dg.ExecuteInProcessResult:
+        config = {"plan_path": str(path), "approved": approved}
+        return reclaim_apply_job.execute_in_process(
+            run_config={"ops": {"apply_reclaim_plan": {"config": config}}},
+            resources={"settings": settings},
+            raise_on_error=False,
+        )
+
+    refused = run(approved=False)
+    assert not refused.success and not (tmp_path / "data" / "warehouse.duckdb").exists()
+    done = run(approved=True)
+    assert done.success
+    [materialization] = done.asset_materializations_for_node("apply_reclaim_plan")
+    assert materialization.asset_key == RECLAIM_JOURNAL_KEY
+    assert materialization.metadata["apply_run_id"].value and "journal" in materialization.metadata
