@@ -426,7 +426,7 @@ def undo_apply(
                 journal.add_planned(
                     [
                         {
-                            "action_id": action_id("undo", entry.action_id),
+                            "action_id": action_id("undo", run_id, entry.action_id),
                             "plan_hash": f"undo:{target.run_id}",
                             "apply_run_id": run_id,
                             "seq": entry.seq,
@@ -443,9 +443,6 @@ def undo_apply(
                         }
                         for entry in applied
                     ]
-                )
-                say(
-                    f"Undo run {run_id}: {len(applied)} write(s) of apply run {target.run_id[:8]} to restore."
                 )
             try:
                 for _, entries, _ in _pending(journal, run_id):

@@ -6,8 +6,9 @@ durable), so a process killed at any point leaves the journal as of its last sta
 journaled ``intent`` before its call and ``applied`` / ``skipped`` / ``failed`` after it, and a run that
 finds ``intent`` re-reads the API to learn whether the call got through (see :mod:`pipeline.reclaim.apply`).
 
-Rows are keyed by ``action_id``, a hash of the plan's hash and the write (or of the write an undo reverts),
-so a write can be journaled once only, whichever run gets to it.
+Rows are keyed by ``action_id``: a hash of the plan's hash and the write, so a write of a plan is journaled
+once only, whichever run gets to it; for an undo, of the undo run and the write it reverts (an undo run
+resumed after a crash keeps its id; a later undo of what a user limit refused is a new run).
 """
 
 from __future__ import annotations
