@@ -22,7 +22,7 @@ from typing import Any
 
 import duckdb
 
-from pipeline.warehouse import connect, ensure_warehouse
+from pipeline.warehouse import check_unlocked, connect, ensure_warehouse
 
 PLANNED, INTENT, APPLIED, SKIPPED, FAILED, UNDONE = (
     "planned",
@@ -126,6 +126,7 @@ class Journal:
     @classmethod
     def open(cls, warehouse: Path) -> Journal:
         ensure_warehouse(warehouse)
+        check_unlocked(warehouse)  # a BI tool holding the file: one line naming it, not DuckDB's text
         con = connect(warehouse)
         con.execute(_DDL)
         return cls(con)
