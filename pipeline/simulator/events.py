@@ -13,7 +13,7 @@ import uuid
 import zlib
 from datetime import datetime, timedelta
 
-from pipeline.simulator.model import AuditEvent, EventAction, Site, User
+from pipeline.simulator.model import AuditEvent, EventAction, Group, Org, Site, User
 from pipeline.simulator.names import LOCATIONS
 
 _USERS = "User management"
@@ -52,6 +52,12 @@ def processing_delay(rng: random.Random) -> timedelta:
 def subject_label(user: User) -> str:
     """How messages name a user: the email, or the name when the email is hidden."""
     return user.email or user.name
+
+
+def group_site(org: Org, group: Group) -> Site | None:
+    """The site an event about ``group`` names: the first site the group grants something on."""
+    cloud_ids = {cloud_id for _, cloud_id, _ in group.grants}
+    return next((site for site in org.sites if site.cloud_id in cloud_ids), None)
 
 
 def login_event(rng: random.Random, user: User, first_use: datetime, site: Site | None) -> AuditEvent:

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from pipeline.simulator import activity
 from pipeline.simulator.access import access_map, ensure_capacity, seats_of
-from pipeline.simulator.events import login_event, make_event, subject_label
+from pipeline.simulator.events import group_site, login_event, make_event, subject_label
 from pipeline.simulator.generate import ALL_STAFF, IDP_GROUP, SITE_ADMINS, rng_for
 from pipeline.simulator.model import PRODUCT_NAMES, Group, Org, SeatKey, SimulatorConfig, Site, User
 from pipeline.simulator.names import APP_NAMES
@@ -125,8 +125,7 @@ class _Day:
         self.org.events.append(make_event(self.events_rng, action, at, actor, message, subject, site))
 
     def site_of(self, group: Group) -> Site | None:
-        cloud_ids = {cloud_id for _, cloud_id, _ in group.grants}
-        return next((site for site in self.org.sites if site.cloud_id in cloud_ids), None)
+        return group_site(self.org, group)
 
     def refresh(self, user: User) -> None:
         seats = seats_of(self.org, user)

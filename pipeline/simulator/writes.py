@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.simulator import activity
 from pipeline.simulator.access import access_map, seats_of
-from pipeline.simulator.events import make_event, subject_label
+from pipeline.simulator.events import group_site, make_event, subject_label
 from pipeline.simulator.model import (
     CONTRACT_PRODUCT_KEYS,
     ORG_ADMIN,
@@ -30,7 +30,6 @@ from pipeline.simulator.model import (
     Group,
     Org,
     SeatKey,
-    Site,
     User,
 )
 
@@ -81,11 +80,6 @@ def key_owner(org: Org) -> User:
     return admins[0] if admins else next(iter(org.users.values()))
 
 
-def site_of(org: Org, group: Group) -> Site | None:
-    cloud_ids = {cloud_id for _, cloud_id, _ in group.grants}
-    return next((site for site in org.sites if site.cloud_id in cloud_ids), None)
-
-
 def _billable(user: User) -> bool:
     """Who counts against a product's user limit: suspended, deactivated and removed users are not billed."""
     return user.status == "active" and user.removed_at is None
@@ -112,7 +106,8 @@ def _check_limit(org: Org, user: User, seats: set[SeatKey]) -> None:
 
 
 class Writer:
-    """The world's write side (``World.writes``): the four changes, their events and the write log."""
+    """The world's write side (``World.writes``): the four changes, their events, the write log, and the
+    product use a test adds through the control endpoint."""
 
     def __init__(self, world: World) -> None:
         self.world = world
@@ -201,7 +196,7 @@ class Writer:
     def _event(self, org: Org, action: str, message: str, user: User, group: Group | None = None) -> None:
         now = self.world.now
         rng = random.Random(f"{self.world.config.seed}:{org.index}:writes:{self._events_made}")
-        site = site_of(org, group) if group is not None else None
+        site = group_site(org, group) if group is not None else None
         event = make_event(rng, action, now, key_owner(org), message, user, site)
         # Processed at once, and with ids that grow with each write: several writes share one frozen `now`,
         # and the events-stream orders by (processedAt, id), so a later write must sort after an earlier one.
