@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Imported here so `seatwatch --help` stays fast and importing pipeline.cli has no side effects.
     from pipeline.commands import doctor as doctor_command
     from pipeline.commands import extract as extract_command
+    from pipeline.commands import reclaim as reclaim_command
     from pipeline.commands import report as report_command
     from pipeline.commands import run as run_command
     from pipeline.commands import ui as ui_command
@@ -43,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
             "  seatwatch doctor                  # is the org (and the API key) ready?\n"
             "  seatwatch run                     # the demo org when no ATLASSIAN_* variables are set\n"
             "  seatwatch export users --output users.csv\n"
-            "  seatwatch status\n\n"
+            "  seatwatch status\n"
+            "  seatwatch reclaim plan --output plan.json\n\n"
             "Exit codes: 0 success, 1 run failed, 2 bad usage or configuration."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -53,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     extract_command.register(subparsers)
     report_command.register(subparsers)
     run_command.register(subparsers)
+    reclaim_command.register(subparsers)
     ui_command.register(subparsers)
     html_report_command.register(subparsers)
     docs_command.register(subparsers)

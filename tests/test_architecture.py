@@ -21,6 +21,8 @@ RANKS = {
     "sources": 2,
     "readers": 2,
     "extract": 3,
+    # Reclaiming seats (plan, journal, apply, undo): the one code path of the CLI and the Dagster job.
+    "reclaim": 3,
     "defs": 4,
     "definitions": 5,
     "commands": 6,

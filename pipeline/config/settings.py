@@ -54,6 +54,8 @@ class Settings:
     last_active_strategy: str = "auto"
     wait_timeout_seconds: float = 1800.0
     rate_limit_max_wait_seconds: float = 900.0
+    # The orgs are the embedded demo org, served for this command only: nothing written to it lasts.
+    is_embedded_demo: bool = False
 
     @property
     def is_demo(self) -> bool:
@@ -68,9 +70,11 @@ class Settings:
     def published_path(self) -> Path:
         return self.data_dir / "seatwatch.duckdb"
 
-    def with_orgs(self, api_base_url: str, orgs: tuple[OrgCredentials, ...]) -> Settings:
+    def with_orgs(
+        self, api_base_url: str, orgs: tuple[OrgCredentials, ...], *, embedded_demo: bool = False
+    ) -> Settings:
         """A copy pointed at other orgs (used when the embedded simulator stands in for the API)."""
-        return replace(self, api_base_url=api_base_url, orgs=orgs)
+        return replace(self, api_base_url=api_base_url, orgs=orgs, is_embedded_demo=embedded_demo)
 
 
 def _parse_lag(raw: str) -> float:

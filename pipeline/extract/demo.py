@@ -33,5 +33,7 @@ def api_settings(settings: Settings, *, users: int = DEMO_USERS, quiet: bool = F
             )
         key = Secret(world.api_key)
         yield settings.with_orgs(
-            simulator.base_url, tuple(OrgCredentials(org_id, key) for org_id in world.orgs)
+            simulator.base_url,
+            tuple(OrgCredentials(org_id, key) for org_id in world.orgs),
+            embedded_demo=True,
         )

@@ -24,7 +24,7 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -110,6 +110,17 @@ class OutputTarget:
         """Write the CSV; returns the number of data rows."""
         if self.path is None:
             return _write_rows(sys.stdout, header, rows, excel)
+        return self._replace(lambda stream: _write_rows(stream, header, rows, excel))
+
+    def write_text(self, text: str) -> None:
+        """Write ``text`` (a JSON plan) the same way: a temporary file renamed over the target."""
+        if self.path is None:
+            sys.stdout.write(text)
+            return
+        self._replace(lambda stream: stream.write(text))
+
+    def _replace(self, fill: Callable[[TextIO], int]) -> int:
+        assert self.path is not None
         folder = self.path.parent
         try:
             handle, tmp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
@@ -119,7 +130,7 @@ class OutputTarget:
         try:
             os.fchmod(handle, self.mode)
             with os.fdopen(handle, "w", newline="", encoding="utf-8") as stream:
-                count = _write_rows(stream, header, rows, excel)
+                count = fill(stream)
                 stream.flush()
                 os.fsync(stream.fileno())
             tmp.replace(self.path)

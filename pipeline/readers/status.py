@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.config.freshness import age_hours, is_stale, stale_after_hours, utc
+from pipeline.readers.reclaim import ReclaimRun, format_reclaim, reclaim_runs
 from pipeline.readers.run_history import History, read_history
 from pipeline.warehouse import connect
 
@@ -41,6 +42,7 @@ class Status:
     published_exists: bool
     history: History
     orgs: list[OrgFreshness] = field(default_factory=list)
+    reclaim: list[ReclaimRun] = field(default_factory=list)
 
     @property
     def published_from_latest_success(self) -> bool | None:
@@ -85,6 +87,7 @@ class Status:
             },
             "orgs": [org.to_dict() for org in self.orgs],
             "stale_after_hours": stale_after_hours(),
+            "reclaim": [run.to_dict() for run in self.reclaim],
         }
 
 
@@ -112,7 +115,8 @@ def read_status(
     history = read_history(dagster_home, data_dir, published, limit=limit)
     exists = published.exists()
     orgs = _org_freshness(published, now) if exists else []
-    return Status(data_dir, published, exists, history, orgs)
+    reclaim = reclaim_runs(published) if exists else []
+    return Status(data_dir, published, exists, history, orgs, reclaim)
 
 
 def _when(moment: datetime | None) -> str:
@@ -154,6 +158,7 @@ def format_status(status: Status) -> str:
                 f"  {org.org_id:<38}  {org.run_id[:8]:<8}  {org.as_of_date:<10}  "
                 f"{_when(org.activity_complete_through):<25}  {org.age_hours:>6.1f}  {fresh}"
             )
+    lines += format_reclaim(status.reclaim)
     lines.append("")
     if status.healthy:
         lines.append("OK: the latest run succeeded and the data is fresh.")

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.readers.reclaim import ReclaimRun, format_reclaim, reclaim_runs
 from pipeline.warehouse import connect
 
 # Every number is the mart's own (marts.agg_product_usage_daily, where the metrics are defined), summed over
@@ -60,6 +61,7 @@ class RunSummary:
     users_by_status: dict[str, int] = field(default_factory=dict)
     products: list[ProductSummary] = field(default_factory=list)
     currency: str = "USD"
+    reclaim: list[ReclaimRun] = field(default_factory=list)
 
     @property
     def est_monthly_reclaimable_cost(self) -> float:
@@ -92,6 +94,7 @@ def build_summary(published: Path) -> RunSummary:
         activity_lag_hours=None if lag is None else round(float(lag), 2),
         users_by_status=dict(statuses),
         products=products,
+        reclaim=reclaim_runs(published),
     )
 
 
@@ -122,6 +125,7 @@ def format_summary(summary: RunSummary) -> str:
         "",
         f"Estimated monthly reclaimable cost: {summary.est_monthly_reclaimable_cost:,.2f} "
         "(cleanup-ready and needs-review seats, list prices from product_policies.csv).",
+        *format_reclaim(summary.reclaim),
         f"Published for analysts and BI tools: {summary.published_path}",
     ]
     return "\n".join(lines)

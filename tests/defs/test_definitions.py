@@ -14,7 +14,8 @@ from pipeline.definitions import defs
 from pipeline.defs.pools import DUCKDB_POOL
 from pipeline.defs.schedules import DAILY_JOB_NAME, daily_schedule
 
-GROUP_ORDER = ["raw", "staging", "intermediate", "marts", "published"]
+# The reclaim journal is written beside raw (by seatwatch reclaim), and read by staging like raw.
+GROUP_ORDER = ["raw", "reclaim", "staging", "intermediate", "marts", "published"]
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +63,12 @@ def test_asset_keys_and_groups(graph) -> None:
 
 def test_every_asset_is_produced_here(graph) -> None:
     # A dbt source whose meta.dagster.asset_key names no dlt resource would show as an orphan node.
+    # The one exception: the reclaim journal, recorded by the seatwatch_reclaim_apply job (and written by
+    # `seatwatch reclaim`), never by "materialize all".
     keys = graph.get_all_asset_keys()
-    assert [key.to_user_string() for key in keys if not graph.get(key).is_materializable] == []
+    assert [key.to_user_string() for key in keys if not graph.get(key).is_materializable] == [
+        "reclaim_journal"
+    ]
 
 
 def test_direct_dependencies(graph) -> None:
@@ -113,6 +118,18 @@ def test_checks(graph) -> None:
         "dlt_atlassian_admin_users:users_match_api_count",
     } <= checks
     assert any(check.startswith("marts/") for check in checks)  # dbt tests, as asset checks
+
+
+def test_the_reclaim_job_is_never_part_of_the_daily_job(graph) -> None:
+    from pipeline.defs.reclaim import RECLAIM_JOB_NAME, RECLAIM_JOURNAL_KEY
+
+    daily = defs.resolve_job_def(DAILY_JOB_NAME)
+    assert RECLAIM_JOURNAL_KEY not in daily.asset_layer.executable_asset_keys
+    assert _key("marts/reclaim_actions") in daily.asset_layer.executable_asset_keys
+    assert RECLAIM_JOURNAL_KEY in graph.get(_key("staging/stg_reclaim__actions")).parent_keys
+    reclaim = defs.resolve_job_def(RECLAIM_JOB_NAME)
+    assert reclaim.executor_def.name == "in_process" and not reclaim.asset_layer.executable_asset_keys
+    assert all(schedule.job_name != RECLAIM_JOB_NAME for schedule in defs.schedules or [])
 
 
 def test_the_daily_job_runs_in_process_over_the_whole_graph(graph) -> None:

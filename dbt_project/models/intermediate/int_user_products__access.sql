@@ -10,14 +10,6 @@ grants as (
     select * from {{ ref('stg_atlassian__group_product_grants') }}
 ),
 
-memberships as (
-    select * from {{ ref('stg_atlassian__group_memberships') }}
-),
-
-groups as (
-    select * from {{ ref('stg_atlassian__groups') }}
-),
-
 listed_access as (
     select * from {{ ref('stg_atlassian__user_product_access') }}
 ),
@@ -27,26 +19,7 @@ as_of as (
 ),
 
 member_grants as (
-    select
-        memberships.org_id,
-        memberships.account_id,
-        memberships.group_id,
-        groups.group_name,
-        grants.product_key,
-        grants.site_id,
-        grants.role_id,
-        grants.role_id in {{ sql_string_list(var('seat_role_ids')) }} as is_seat_role,
-        grants.role_id in {{ sql_string_list(var('admin_role_ids')) }} as is_admin_role
-    from memberships
-    inner join grants
-        on
-            memberships.org_id = grants.org_id
-            and memberships.group_id = grants.group_id
-    left join groups
-        on
-            memberships.org_id = groups.org_id
-            and memberships.group_id = groups.group_id
-    where grants.product_key is not null and grants.site_id is not null
+    select * from {{ ref('int_group_member_grants') }}
 ),
 
 seat_grants as (

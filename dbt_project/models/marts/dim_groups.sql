@@ -21,7 +21,8 @@ granted as (
         group_id,
         count(distinct product_key) as products_granted,
         string_agg(distinct product_key, ', ' order by product_key) as granted_product_keys,
-        count(distinct product_key || '/' || site_id) as product_instances_granted
+        count(distinct product_key || '/' || site_id) as product_instances_granted,
+        bool_or(role_id in {{ sql_string_list(var('admin_role_ids')) }}) as grants_admin_role
     from grants
     group by org_id, group_id
 ),
@@ -47,7 +48,10 @@ final as (
         coalesce(granted.products_granted, 0) as products_granted,
         coalesce(granted.product_instances_granted, 0) as product_instances_granted,
         granted.granted_product_keys,
-        coalesce(granted.products_granted, 0) > 1 as is_multi_product
+        coalesce(granted.products_granted, 0) > 1 as is_multi_product,
+        coalesce(granted.grants_admin_role, false)
+        or regexp_matches(lower(coalesce(groups.group_name, '')), '{{ var("admin_group_name_pattern") }}')
+            as is_admin_group
     from groups
     left join members
         on

@@ -4,10 +4,15 @@
 
 -- Product instances a user can reach, per snapshot day (v2 search `productAccess`, bulk strategy only;
 -- with the per-user strategy this table stays empty and access comes from group grants alone).
+-- A day loaded twice keeps the later load only: merging on the key would keep access the later listing no
+-- longer shows (a seat removed between two runs of one day, e.g. by seatwatch reclaim apply).
 with
 
 source as (
     select * from {{ raw_table('user_product_access', key_columns) }}
+    qualify
+        try_cast(_dlt_load_id as double)
+        = max(try_cast(_dlt_load_id as double)) over (partition by org_id, snapshot_date)
 ),
 
 renamed as (

@@ -1,0 +1,277 @@
+"""The issue-13 acceptance scenario at 2,000 users: run → plan → apply → run, against the simulator.
+
+Steps (each a real ``seatwatch`` process, the simulator in this process so its write log can be counted):
+
+1. ``seatwatch run``, then ``seatwatch reclaim plan``;
+2. the plan's first user uses the product (``POST /_simulator/activity``: visible at once, so the plan stays
+   valid — advancing the clock a day would expire it, which is the point of the age rule);
+3. ``reclaim apply --yes --max 25`` with the key made read-only: exit 2, one line, no write changed anything;
+4. ``reclaim apply --yes --max 25`` killed with SIGKILL after 10 memberships were removed, then run again:
+   it resumes the same apply run;
+5. checks: exactly 25 memberships removed (the simulator's write log), each pair once, each a
+   cleanup-ready seat whose every granting group is single-product, of a user who is no admin, not exempt,
+   a person, and truly idle (the simulator's truth); the user made active skipped with a reason;
+6. ``seatwatch run`` again: the 25 seats are gone from ``marts.fct_user_product_access`` and
+   ``marts.reclaim_actions`` shows them verified (and the run summary says so);
+7. ``reclaim undo --apply-run ID``: 25 memberships added back.
+
+    uv run python benchmarks/bench_reclaim.py                  # 2,000 users (about 6 min on 2 cores)
+    uv run python benchmarks/bench_reclaim.py --users 300      # quicker
+
+Exits 1 when a check fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import httpx
+
+from pipeline.simulator.model import SimulatorConfig
+from pipeline.simulator.server import start_in_thread
+from pipeline.simulator.world import World
+
+MAX = 25
+KILL_AFTER = 10
+failures: list[str] = []
+timings: dict[str, float] = {}
+
+
+def check(ok: bool, what: str) -> None:
+    print(f"  {'ok  ' if ok else 'FAIL'} {what}")
+    if not ok:
+        failures.append(what)
+
+
+def _env(base_url: str, org: str, key: str, data: Path) -> dict[str, str]:
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("ATLASSIAN_", "SEATWATCH_", "DAGSTER_HOME"))
+    }
+    env.update(
+        ATLASSIAN_API_BASE_URL=base_url,
+        ATLASSIAN_ORG_ID=org,
+        ATLASSIAN_API_KEY=key,
+        SEATWATCH_DATA_DIR=str(data),
+    )
+    return env
+
+
+def seatwatch(env: dict[str, str], step: str, *args: str) -> subprocess.CompletedProcess[str]:
+    started = time.monotonic()
+    done = subprocess.run(  # noqa: S603 (a fixed argv, no shell)
+        [sys.executable, "-m", "pipeline.cli", *args], env=env, capture_output=True, text=True, check=False
+    )
+    timings[step] = time.monotonic() - started
+    print(f"{step}: exit {done.returncode} in {timings[step]:.1f} s")
+    return done
+
+
+def _changed(world: World, action: str) -> list[Any]:
+    return [w for w in world.writes.log if w.changed and w.action == action]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--users", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=13)
+    args = parser.parse_args()
+
+    world = World(SimulatorConfig(users=args.users, seed=args.seed))
+    org_id = next(iter(world.orgs))
+    with tempfile.TemporaryDirectory(prefix="bench-reclaim-") as tmp, start_in_thread(world) as simulator:
+        data = Path(tmp) / "data"
+        env = _env(simulator.base_url, org_id, world.api_key, data)
+        plan_path = Path(tmp) / "plan.json"
+
+        done = seatwatch(env, "run 1", "run", "--quiet")
+        check(done.returncode == 0, f"first run succeeds ({done.stderr.strip()[-200:]})")
+        done = seatwatch(
+            env, "plan", "reclaim", "plan", "--output", str(plan_path), "--csv", str(Path(tmp) / "p.csv")
+        )
+        check(done.returncode == 0, "plan written")
+        print(done.stdout)
+        plan = json.loads(plan_path.read_text())
+        published = data / "seatwatch.duckdb"
+        with duckdb.connect(str(published), read_only=True) as con:
+            groups = {
+                r[0]: r[1:]
+                for r in con.execute(
+                    "select group_id, is_multi_product, is_admin_group, is_external_synced "
+                    "from marts.dim_groups"
+                ).fetchall()
+            }
+            lanes = {
+                (r[0], r[1], r[2]): r[3]
+                for r in con.execute(
+                    "select account_id, product_key, site_id, reclaim_lane from marts.fct_user_product_access"
+                ).fetchall()
+            }
+            users = {
+                r[0]: r[1:]
+                for r in con.execute(
+                    "select account_id, is_exempt, is_org_admin, is_site_admin, account_type "
+                    "from marts.dim_users"
+                ).fetchall()
+            }
+
+        removals = [a for a in plan["actions"] if a["kind"] == "remove_memberships"]
+        check(len(removals) > MAX + 1, f"the plan has more than {MAX + 1} removals ({len(removals)})")
+        active = removals[0]
+        seat = active["seats"][0]
+        response = httpx.post(
+            f"{simulator.base_url}/_simulator/activity",
+            json={
+                "accountId": active["account_id"],
+                "product": seat["product_key"],
+                "cloudId": seat["site_id"],
+            },
+            headers={"Authorization": f"Bearer {world.api_key}"},
+        )
+        check(response.status_code == 200, "a planned user uses the product after the plan")
+        truth = {u["account_id"]: u for u in world.truth()["users"]}
+
+        world.config.read_only_key = True
+        done = seatwatch(
+            env,
+            "apply, read-only key",
+            "reclaim",
+            "apply",
+            "--plan",
+            str(plan_path),
+            "--yes",
+            "--max",
+            str(MAX),
+        )
+        world.config.read_only_key = False
+        err_lines = done.stderr.strip().splitlines()
+        check(
+            done.returncode == 2 and len(err_lines) == 1,
+            f"read-only key: exit 2 and one line ({err_lines[:2]})",
+        )
+        check(not any(w.changed for w in world.writes.log), "read-only key: no write changed anything")
+
+        started = time.monotonic()
+        process = subprocess.Popen(  # noqa: S603
+            [
+                sys.executable,
+                "-m",
+                "pipeline.cli",
+                "reclaim",
+                "apply",
+                "--plan",
+                str(plan_path),
+                "--yes",
+                "--max",
+                str(MAX),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        while process.poll() is None and len(_changed(world, "remove_group_member")) < KILL_AFTER:
+            time.sleep(0.01)
+        os.kill(process.pid, signal.SIGKILL)
+        code = process.wait()
+        killed_at = len(_changed(world, "remove_group_member"))
+        timings["apply until SIGKILL"] = time.monotonic() - started
+        check(code == -signal.SIGKILL, f"apply killed with SIGKILL after {killed_at} removals")
+
+        done = seatwatch(
+            env, "apply, resumed", "reclaim", "apply", "--plan", str(plan_path), "--yes", "--max", str(MAX)
+        )
+        check(
+            done.returncode == 0 and "Resuming apply run" in done.stderr,
+            "the next apply resumes the killed run",
+        )
+        print(done.stdout[-1500:])
+
+        removed = _changed(world, "remove_group_member")
+        pairs = Counter((w.group_id, w.account_id) for w in removed)
+        check(len(removed) == MAX, f"exactly {MAX} memberships removed (write log: {len(removed)})")
+        check(max(pairs.values()) == 1, "each membership removed exactly once")
+        check(
+            all(w.status in (204, 403) for w in world.writes.log),
+            "no other answer (no 404 of a repeated write)",
+        )
+        check(
+            active["account_id"] not in {w.account_id for w in removed},
+            "the user made active was not touched",
+        )
+        check("active in" in done.stdout or "active in" in done.stderr, "… and skipped with the reason")
+        by_pair = {(w["group_id"], a["account_id"]): a for a in removals for w in a["writes"]}
+        safe = True
+        for write in removed:
+            action = by_pair.get((write.group_id, write.account_id))
+            seat = action["seats"][0] if action else None
+            ok = (
+                action is not None
+                and lanes.get((action["account_id"], seat["product_key"], seat["site_id"])) == "cleanup_ready"
+                and all(groups[w["group_id"]] == (False, False, False) for w in action["writes"])
+                and users[write.account_id] == (False, False, False, "atlassian")
+            )
+            truth_user = truth.get(write.account_id)
+            if truth_user is not None:
+                seats = {(s["product_key"], s["site_id"]): s for s in truth_user["seats"]}
+                ok = (
+                    ok
+                    and not truth_user["platform_roles"]
+                    and seats[(seat["product_key"], seat["site_id"])]["is_idle"]
+                )
+            safe = safe and ok
+        check(
+            safe,
+            "every removal: a cleanup-ready seat, single-product groups, no admin/exempt/app, truly idle",
+        )
+
+        done = seatwatch(env, "run 2", "run")
+        check(done.returncode == 0, "second run succeeds")
+        check(f"{MAX} verified" in done.stdout, f"the run summary shows {MAX} verified")
+        with duckdb.connect(str(published), read_only=True) as con:
+            run_id, verified = con.execute(
+                "select apply_run_id, count(*) filter (where state = 'verified') from marts.reclaim_actions "
+                "group by 1 order by min(planned_at) desc limit 1"
+            ).fetchone()
+            still = con.execute(
+                "select count(*) from marts.fct_user_product_access as s join marts.reclaim_actions as r "
+                "using (org_id, account_id, product_key, site_id) "
+                "where r.state = 'verified' and r.action = 'remove_group_member' and s.has_access"
+            ).fetchone()[0]
+        check(verified == MAX, f"marts.reclaim_actions: {verified} verified")
+        check(still == 0, "the verified seats are gone from marts.fct_user_product_access")
+        status = seatwatch(env, "status", "status")
+        check(f"{MAX} verified" in status.stdout, "seatwatch status shows them verified")
+
+        done = seatwatch(env, "undo", "reclaim", "undo", "--apply-run", run_id)
+        added = _changed(world, "add_group_member")
+        check(
+            done.returncode == 0 and len(added) == MAX, f"undo restores all {MAX} (write log: {len(added)})"
+        )
+        org = world.orgs[org_id]
+        check(
+            all(w.account_id in org.groups[w.group_id].members for w in removed),
+            "every user is back in the group",
+        )
+
+    print("\nTimings (s): " + ", ".join(f"{step} {seconds:.1f}" for step, seconds in timings.items()))
+    print(f"Plan: {plan['counts']}, monthly cost freed {plan['monthly_cost_freed']}")
+    log = Counter((w.action, w.status) for w in world.writes.log)
+    print(f"Killed after {killed_at} removals; write log: {dict(log)}")
+    print("FAILED: " + "; ".join(failures) if failures else "All checks passed.")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""The fresh read before each action: every change since the plan names its reason (pure, no API)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipeline.reclaim.fresh import parse_fresh, skip_reason
+
+ALIASES = {"jira-software": "jira", "jira": "jira", "confluence": "confluence"}
+SITE = "cloud-1"
+
+
+def _action(kind: str = "remove_memberships", last_active: str | None = "2026-01-02") -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "account_id": "a1",
+        "added_to_org_at": "2025-01-01T00:00:00Z",
+        "seats": [{"product_key": "jira", "site_id": SITE, "last_active_date": last_active}],
+        "writes": [{"group_id": "g1", "group_name": "jira-users"}],
+    }
+
+
+def _user(**changes: Any) -> dict[str, Any]:
+    return {
+        "accountId": "a1",
+        "accountStatus": "active",
+        "membershipStatus": "active",
+        "addedToOrg": "2025-01-01T00:00:00Z",
+        "platformRoles": [],
+        "groups": [{"id": "g1", "name": "jira-users"}],
+        **changes,
+    }
+
+
+def _active(key: str, day: str) -> dict[str, Any]:
+    return {"product_access": [{"id": f"ari:cloud:{key}::site/{SITE}", "key": key, "last_active": day}]}
+
+
+def _reason(action: dict[str, Any], user: dict[str, Any] | None, last: dict[str, Any] | None = None) -> Any:
+    return skip_reason(
+        action, parse_fresh(user, last or {"product_access": []}, ALIASES), exempt={"a-exempt"}
+    )
+
+
+def test_an_unchanged_idle_member_is_acted_on() -> None:
+    assert _reason(_action(), _user(), _active("jira-software", "2026-01-02")) is None
+    # activity in another product does not make this seat used
+    assert _reason(_action(), _user(), _active("confluence", "2026-11-27")) is None
+
+
+def test_every_change_since_the_plan_is_a_reason_to_skip() -> None:
+    assert _reason(_action(), None) == "the user is no longer listed in the org"
+    assert "now suspended" in _reason(_action(), _user(membershipStatus="suspended"))
+    assert "now inactive" in _reason(_action(), _user(accountStatus="inactive"))
+    assert "admin role" in _reason(_action(), _user(platformRoles=["atlassian/site-admin"]))
+    assert "exempt_accounts.csv" in _reason({**_action(), "account_id": "a-exempt"}, _user())
+    assert "re-invited" in _reason(_action(), _user(addedToOrg="2026-11-20T00:00:00Z"))
+    assert _reason(_action(), _user(groups=[])) == "no longer a member of jira-users"
+    later = _reason(_action(), _user(), _active("jira-software", "2026-11-27"))
+    assert later == "active in jira on 2026-11-27, after the plan's data"
+    assert "active in jira" in _reason(_action(last_active=None), _user(), _active("jira", "2026-11-27"))
+    assert "unknown product key (jira-next)" in _reason(
+        _action(), _user(), _active("jira-next", "2026-11-27")
+    )
+
+
+def test_an_invitee_who_used_anything_has_accepted() -> None:
+    invite = _action(kind="suspend_user", last_active=None)
+    assert _reason(invite, _user(groups=[])) is None
+    assert "invite was accepted" in _reason(invite, _user(), _active("confluence", "2026-11-27"))
