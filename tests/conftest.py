@@ -43,7 +43,11 @@ class DemoRun:
     stdout: str
     stderr: str
     data_dir: Path
-    dagster_home: Path
+
+    @property
+    def dagster_home(self) -> Path:
+        """The data folder's own Dagster home: the demo run, like a new user, sets no DAGSTER_HOME."""
+        return self.data_dir / ".dagster"
 
     @property
     def published(self) -> Path:
@@ -61,10 +65,10 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     with pytest.MonkeyPatch.context() as env:
         _clear_configuration(env)
         env.setenv("SEATWATCH_DATA_DIR", str(root / "data"))
-        env.setenv("DAGSTER_HOME", str(root / "dagster_home"))
+        env.delenv("DAGSTER_HOME", raising=False)
         with redirect_stdout(out), redirect_stderr(err):
             code = main(["run"])
-    return DemoRun(code, out.getvalue(), err.getvalue(), root / "data", root / "dagster_home")
+    return DemoRun(code, out.getvalue(), err.getvalue(), root / "data")
 
 
 # The tests that read the shared demo run stay on one pytest-xdist worker: each worker has its own session,

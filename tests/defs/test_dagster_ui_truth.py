@@ -1,7 +1,8 @@
-"""Issue 12: what the Dagster UI shows is true. After `seatwatch run` on a new data folder every asset the run
-built is materialized, nothing is shown as missing or failed (the audit log is read from where the last load
-stopped, so no asset is partitioned into days a run might skip), and a run against another data folder
-leaves this folder's history unchanged (each data folder has its own Dagster home)."""
+"""Issue 12: what the Dagster UI shows is true. After `seatwatch run` on a new data folder (the shared demo
+run: a new user's first command) every asset the run built is materialized, nothing is shown as missing or
+failed (the audit log is read from where the last load stopped, so no asset is partitioned into days a run
+might skip), and a run against another data folder leaves this folder's history unchanged (each data folder
+has its own Dagster home)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,7 @@ import pytest
 from pipeline.cli import main
 from pipeline.commands.dagster_home import project_instance
 from pipeline.definitions import defs
-from pipeline.simulator.model import SimulatorConfig
-from pipeline.simulator.server import start_in_thread
-from pipeline.simulator.world import World
+from tests.conftest import DemoRun
 
 pytestmark = pytest.mark.slow
 
@@ -33,35 +32,27 @@ def _history(instance: dg.DagsterInstance) -> tuple[list[str], dict[dg.AssetKey,
     return runs, latest
 
 
-def _seatwatch_run(data_dir: Path, env: pytest.MonkeyPatch) -> None:
-    env.setenv("SEATWATCH_DATA_DIR", str(data_dir))
-    with redirect_stdout(StringIO()), redirect_stderr(StringIO()):
-        assert main(["run", "--quiet"]) in (0, 1)  # 1 only for a freshness check on the simulated clock
-
-
 def test_a_new_data_folder_shows_every_asset_materialized_and_another_folder_leaves_it_alone(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    demo_run: DemoRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    assert demo_run.exit_code == 0, demo_run.stderr
     monkeypatch.delenv("DAGSTER_HOME")  # each data folder's own home, as a user without DAGSTER_HOME has
-    world = World(SimulatorConfig(users=40, seed=9))
-    with start_in_thread(world) as simulator:
-        monkeypatch.setenv("ATLASSIAN_API_BASE_URL", simulator.base_url)
-        monkeypatch.setenv("ATLASSIAN_ORG_ID", ",".join(world.orgs))
-        monkeypatch.setenv("ATLASSIAN_API_KEY", world.api_key)
-        _seatwatch_run(tmp_path / "first", monkeypatch)
-        with project_instance(tmp_path / "first") as instance:
-            runs, latest = _history(instance)
-            [run] = instance.get_run_records()
-            assert run.dagster_run.status == dg.DagsterRunStatus.SUCCESS
-        graph = defs.resolve_asset_graph()
-        # Nothing partitioned: no day can be shown as missing or failed.
-        assert all(graph.get(key).partitions_def is None for key in graph.materializable_asset_keys)
-        # Every asset of the daily job was materialized by that one run.
-        assert set(latest) == set(graph.materializable_asset_keys)
-        assert set(latest.values()) == set(runs) == {run.dagster_run.run_id}
+    with project_instance(demo_run.data_dir) as instance:
+        runs, latest = _history(instance)
+        [run] = instance.get_run_records()
+        assert run.dagster_run.status == dg.DagsterRunStatus.SUCCESS
+    graph = defs.resolve_asset_graph()
+    # Nothing partitioned: no day can be shown as missing or failed.
+    assert all(graph.get(key).partitions_def is None for key in graph.materializable_asset_keys)
+    # Every asset of the daily job was materialized by that one run.
+    assert set(latest) == set(graph.materializable_asset_keys)
+    assert set(latest.values()) == set(runs) == {run.dagster_run.run_id}
 
-        _seatwatch_run(tmp_path / "second", monkeypatch)
-        with project_instance(tmp_path / "first") as instance:
-            assert _history(instance) == (runs, latest)
-        with project_instance(tmp_path / "second") as instance:
-            assert len(instance.get_run_records()) == 1
+    # Another data folder: its own home, the first one's left unchanged.
+    monkeypatch.setenv("SEATWATCH_DATA_DIR", str(tmp_path / "second"))
+    with redirect_stdout(StringIO()), redirect_stderr(StringIO()):
+        assert main(["run", "--quiet"]) == 0
+    with project_instance(demo_run.data_dir) as instance:
+        assert _history(instance) == (runs, latest)
+    with project_instance(tmp_path / "second") as instance:
+        assert len(instance.get_run_records()) == 1
