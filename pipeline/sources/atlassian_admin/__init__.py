@@ -5,8 +5,10 @@ load in one run, each through its own client (one API key per org). Listings tha
 read once per org by a resource that is not loaded itself, and the tables hang off it as transformers:
 
 * ``user_pages`` → ``users`` (and ``user_snapshots``), ``user_product_last_active``,
-  ``user_product_access``, ``group_memberships`` (:mod:`.users`);
-* ``org_groups`` → ``groups``, ``group_product_grants`` (:mod:`.org`);
+  ``user_product_access``, ``group_memberships`` (:mod:`.users`), ``user_role_assignments`` (:mod:`.roles`,
+  the direct grants of the users their groups do not explain);
+* ``org_groups`` → ``groups``, ``group_product_grants`` (:mod:`.org`; the groups' role assignments are read
+  once per org and shared with ``user_role_assignments``);
 * ``audit_events`` reads the audit log on the API's clock (:mod:`.events`);
 * ``extract_runs`` records the run (:mod:`.run`); it counts what the others extracted, so
   :func:`pipeline.extract.run.run_extract` extracts it last, in a second package of the same run.
@@ -19,7 +21,7 @@ from typing import Any
 
 import dlt
 
-from pipeline.sources.atlassian_admin import events, org, users
+from pipeline.sources.atlassian_admin import events, org, roles, users
 from pipeline.sources.atlassian_admin.events import AUDIT_RETENTION_DAYS, EVENTS_OVERLAP, events_start
 from pipeline.sources.atlassian_admin.run import (
     ELAPSED,
@@ -56,7 +58,8 @@ def atlassian_admin(sessions: Sequence[OrgSession], run: RunInfo, progress: Prog
     report = progress or no_progress
     tally = RunTally()
     user_pages = users.user_pages(sessions, run, report, tally)
-    org_groups = org.org_groups(sessions)
+    group_grants = org.GroupGrants()
+    org_groups = org.org_groups(sessions, group_grants)
     return (
         org.orgs(sessions),
         org.directories(sessions),
@@ -66,6 +69,7 @@ def atlassian_admin(sessions: Sequence[OrgSession], run: RunInfo, progress: Prog
         org_groups | org.groups,
         org_groups | org.group_product_grants,
         user_pages | users.group_memberships,
+        user_pages | roles.user_role_assignments(group_grants),
         org.workspaces(sessions),
         org.event_actions(sessions),
         events.audit_events(sessions, report, tally),
