@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.atlassian.endpoints import USER_ROLE_ASSIGNMENTS
 from pipeline.simulator.model import CONTRACT_PRODUCT_KEYS, SimulatorConfig
 from pipeline.simulator.world import World
 from tests.sources.helpers import START, extract_in_process, query, settings_for
@@ -46,6 +47,8 @@ class DayResult:
     cleanup_ready: dict[str, int]
     extract_seconds: float
     dbt_seconds: float
+    api_calls: int = 0  # every request of the day's extract
+    role_assignment_calls: int = 0  # of which per-user role-assignment reads (direct grants)
 
 
 @dataclass
@@ -129,7 +132,7 @@ def run_variant(name: str, world: World, work: Path, days: int, **env: str) -> V
         if day:
             world.advance(1)
         started = time.perf_counter()
-        extract_in_process(world, settings)
+        extracted_run = extract_in_process(world, settings)
         extracted = time.perf_counter()
         if not day:
             _dbt(work, "seed")
@@ -137,6 +140,14 @@ def run_variant(name: str, world: World, work: Path, days: int, **env: str) -> V
         built = time.perf_counter()
         outcome = compare(world, settings, seen, day)
         outcome.extract_seconds, outcome.dbt_seconds = extracted - started, built - extracted
+        stats = extracted_run.api_stats.values()
+        outcome.api_calls = sum(org.calls for org in stats)
+        outcome.role_assignment_calls = sum(
+            bucket.calls
+            for org in stats
+            for key, bucket in org.by_bucket.items()
+            if key.endswith(USER_ROLE_ASSIGNMENTS)
+        )
         result.days.append(outcome)
     return result
 
