@@ -20,12 +20,12 @@ import dlt
 
 from pipeline.sources.atlassian_admin import mappers, schema
 from pipeline.sources.atlassian_admin.org import GroupGrants, OrgGroups
+from pipeline.sources.atlassian_admin.run import ReadFailures
 from pipeline.sources.atlassian_admin.users import UserPage
 
 log = logging.getLogger("seatwatch.extract")
 
 ENDPOINT = "role-assignments"  # raw.user_read_failures.endpoint of this fan-out
-_READ_FAILURE_HINTS = dlt.mark.make_hints(**schema.hints("user_read_failures"))
 
 
 def unexplained_resources(item: Mapping[str, Any], org: OrgGroups) -> bool:
@@ -38,7 +38,7 @@ def unexplained_resources(item: Mapping[str, Any], org: OrgGroups) -> bool:
     return count > len(org.resources_of(group.get("id") for group in groups))
 
 
-def user_role_assignments(group_grants: GroupGrants) -> Any:
+def user_role_assignments(group_grants: GroupGrants, failures: ReadFailures) -> Any:
     @dlt.transformer(name="user_role_assignments", **schema.hints("user_role_assignments"))
     def assignments(page: UserPage) -> Iterator[Any]:
         org = group_grants.of(page.session)
@@ -46,21 +46,16 @@ def user_role_assignments(group_grants: GroupGrants) -> Any:
         if not account_ids:
             return
         answers = page.session.api.map_user_role_assignments(page.org_id, account_ids)
-        rows, failures = [], []
+        rows: list[dict[str, Any]] = []
         for account_id, answer in zip(account_ids, answers, strict=True):
-            if answer and "failure" in answer:
-                failures.append(
-                    {"org_id": page.org_id, "snapshot_date": page.context.snapshot_date,
-                     "account_id": account_id, "endpoint": ENDPOINT, **answer["failure"]}
-                )  # fmt: skip
+            if answer and "failure" in answer:  # its direct access is unknown, not absent
+                failures.add(page.context, ENDPOINT, account_id, answer["failure"])
             elif answer:
                 rows += mappers.user_role_rows(account_id, answer["data"], page.context)
         log.info(
             "org %s: role assignments of %d of %d users read (resources their groups do not explain)",
             page.org_id, len(account_ids), len(page.items),
         )  # fmt: skip
-        if failures:  # one row per refused account: its direct access is unknown, not absent
-            yield dlt.mark.with_hints(failures, _READ_FAILURE_HINTS, create_table_variant=True)
         yield rows
 
     return assignments

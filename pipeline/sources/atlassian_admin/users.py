@@ -20,7 +20,13 @@ import dlt
 
 from pipeline.atlassian.errors import AtlassianApiError
 from pipeline.sources.atlassian_admin import mappers, schema
-from pipeline.sources.atlassian_admin.run import OrgSession, ProgressFn, RunInfo, RunTally
+from pipeline.sources.atlassian_admin.run import (
+    OrgSession,
+    ProgressFn,
+    ReadFailures,
+    RunInfo,
+    RunTally,
+)
 
 log = logging.getLogger("seatwatch.extract")
 
@@ -29,7 +35,6 @@ BASE_EXPAND = ["groups", "platformRoles", "counts.resources"]  # every listing a
 # Statuses of v2 search errors that mean "this expand or endpoint is not available here".
 _UNSUPPORTED_STATUSES = {400, 404, 405, 501}
 _SNAPSHOT_HINTS = dlt.mark.make_hints(**schema.hints("user_snapshots"))
-_READ_FAILURE_HINTS = dlt.mark.make_hints(**schema.hints("user_read_failures"))
 
 
 @dataclass(frozen=True)
@@ -104,7 +109,7 @@ def users(page: UserPage) -> Iterator[Any]:
     yield dlt.mark.with_hints(rows, _SNAPSHOT_HINTS, create_table_variant=True)
 
 
-def user_product_last_active(progress: ProgressFn, tally: RunTally) -> Any:
+def user_product_last_active(progress: ProgressFn, tally: RunTally, failures: ReadFailures) -> Any:
     @dlt.transformer(name="user_product_last_active", **schema.hints("user_product_last_active"))
     def last_active(page: UserPage) -> Iterator[list[dict[str, Any]]]:
         account_ids = [item["accountId"] for item in page.items]
@@ -121,14 +126,9 @@ def user_product_last_active(progress: ProgressFn, tally: RunTally) -> Any:
             for row in mappers.last_active_rows_from_product_access(account_id, products, page.context)
         ]
         if not page.bulk:
-            failures = [
-                {"org_id": page.org_id, "snapshot_date": page.context.snapshot_date, "account_id": account_id,
-                 "endpoint": "last-active-dates", **answer["failure"]}
-                for account_id, answer in zip(account_ids, answers, strict=True)
-                if answer and "failure" in answer
-            ]  # fmt: skip
-            if failures:  # one row per refused account, saying why: its activity is unknown, not absent
-                yield dlt.mark.with_hints(failures, _READ_FAILURE_HINTS, create_table_variant=True)
+            for account_id, answer in zip(account_ids, answers, strict=True):
+                if answer and "failure" in answer:  # its activity is unknown, not absent
+                    failures.add(page.context, "last-active-dates", account_id, answer["failure"])
         org = tally[page.org_id]
         org.last_active += len(rows)
         if not page.bulk:
