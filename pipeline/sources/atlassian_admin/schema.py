@@ -233,8 +233,8 @@ RAW_TABLES: dict[str, RawTable] = {
         ("org_id", "snapshot_date", "account_id", "product_key", "site_id"),
         "merge",
         ACCESS_COLUMNS,
-        "Product access listed by v2 search productAccess, per day (bulk strategy only; the only source of "
-        "direct, non-group access).",
+        "Product access listed by v2 search productAccess, per day (bulk strategy only; with "
+        "raw.user_role_assignments, the source of direct, non-group access).",
     ),
     "groups": RawTable(
         ("org_id", "group_id"),
