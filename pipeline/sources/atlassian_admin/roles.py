@@ -1,7 +1,7 @@
 """Direct grants: the role assignments of the users whose groups do not explain all their resources.
 
 A product role assigned to a user directly (not through a group) shows in no group grant, and the v2
-``productAccess`` expand may list only the products a user has used (README, *Product access*), so a direct
+``productAccess`` expand may list only the products a user has used (README, *Direct grants*), so a direct
 grant never used would be invisible. The API has the answer per user (v2 ``GET .../users/{accountId}/
 role-assignments``), one call each; the users search already says how many resources each user holds a role
 on (``counts.resources``), and the groups' role assignments say which resources their memberships explain.
