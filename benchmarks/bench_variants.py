@@ -32,12 +32,13 @@ def main() -> int:
     parser.add_argument("--variant", action="append", choices=list(VARIANTS), help="default: all")
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--days", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
     failed = False
     for name in args.variant or list(VARIANTS):
         with tempfile.TemporaryDirectory(prefix=f"bench-variants-{name}-") as work:
             started = time.perf_counter()
-            world = make_variant_world(args.users, **VARIANTS[name])
+            world = make_variant_world(args.users, args.seed, **VARIANTS[name])
             run = run_variant(name, world, Path(work), args.days)
             days = run.days
             summary = {

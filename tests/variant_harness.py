@@ -58,8 +58,10 @@ class VariantRun:
     days: list[DayResult] = field(default_factory=list)
 
 
-def make_variant_world(users: int, **options: Any) -> World:
-    config = SimulatorConfig(users=users, seed=11, start=START, rate_limits=dict(GENEROUS_LIMITS), **options)
+def make_variant_world(users: int, seed: int = 11, **options: Any) -> World:
+    config = SimulatorConfig(
+        users=users, seed=seed, start=START, rate_limits=dict(GENEROUS_LIMITS), **options
+    )
     return World(config)
 
 
