@@ -22,6 +22,9 @@ from pipeline.sources.atlassian_admin.roles import unexplained_resources
 from tests.sources.helpers import make_world, query, settings_for
 from tests.variant_harness import GENEROUS_LIMITS
 
+# One extract serves every test here: keep them on one xdist worker, so it runs once.
+pytestmark = pytest.mark.xdist_group("direct_grants")
+
 USERS = 400
 
 
