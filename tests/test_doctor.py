@@ -39,6 +39,7 @@ def test_every_variant_is_ready_and_its_keys_map(variant: str, tmp_path: Path) -
     listing = checks["bulk productAccess"][1]
     used_only = VARIANTS[variant].get("product_access") == "used"
     assert ("used products only" in listing) == used_only
+    assert checks["direct grants"][1] == "counts.resources returned for 80 of 80 users"
 
 
 def test_a_scoped_key_and_an_unknown_product_key_are_problems(tmp_path: Path) -> None:

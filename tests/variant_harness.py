@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.atlassian.endpoints import USER_ROLE_ASSIGNMENTS
 from pipeline.simulator.model import CONTRACT_PRODUCT_KEYS, SimulatorConfig
 from pipeline.simulator.world import World
 from tests.history import daily_loads
@@ -41,6 +42,8 @@ class DayResult:
     cleanup_ready: dict[str, int]
     extract_seconds: float
     dbt_seconds: float
+    api_calls: int = 0  # every request of the day's extract
+    role_assignment_calls: int = 0  # of which per-user role-assignment reads (direct grants)
 
 
 @dataclass
@@ -49,8 +52,10 @@ class VariantRun:
     days: list[DayResult] = field(default_factory=list)
 
 
-def make_variant_world(users: int, **options: Any) -> World:
-    config = SimulatorConfig(users=users, seed=11, start=START, rate_limits=dict(GENEROUS_LIMITS), **options)
+def make_variant_world(users: int, seed: int = 11, **options: Any) -> World:
+    config = SimulatorConfig(
+        users=users, seed=seed, start=START, rate_limits=dict(GENEROUS_LIMITS), **options
+    )
     return World(config)
 
 
@@ -106,14 +111,21 @@ def run_variant(name: str, world: World, work: Path, days: int, **env: str) -> V
     for load in daily_loads(world, settings, work, days, SELECT):
         outcome = compare(world, settings, seen, load.day)
         outcome.extract_seconds, outcome.dbt_seconds = load.extract_seconds, load.dbt_seconds
+        stats = load.extract.api_stats.values()
+        outcome.api_calls = sum(org.calls for org in stats)
+        outcome.role_assignment_calls = sum(
+            bucket.calls
+            for org in stats
+            for key, bucket in org.by_bucket.items()
+            if key.endswith(USER_ROLE_ASSIGNMENTS)
+        )
         result.days.append(outcome)
     return result
 
 
 def direct_seats(world: World, *, unused_only: bool = False) -> set[tuple[str, str, str]]:
-    """(account, product, site) of direct grants (no group). The per_user strategy sees none of them (no
-    productAccess); an org whose productAccess lists used products only shows the unused ones nowhere,
-    short of one role-assignment call per user."""
+    """(account, product, site) of direct grants (no group), or only those never used: what productAccess
+    does not list when it lists used products only, so only the users' role assignments show them."""
     seats = set()
     for org in world.orgs.values():
         for user in org.users.values():

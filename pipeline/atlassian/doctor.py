@@ -185,8 +185,18 @@ async def _directories_and_users(api: AdminApi, org_id: str, report: OrgReport) 
 
 async def _product_access(api: AdminApi, org_id: str, report: OrgReport, aliases: dict[str, str]) -> set[str]:
     """Bulk productAccess on the first page, and its agreement with per-user last-active dates."""
-    page = await _first_page(api.search_users(org_id, expand=["productAccess"], limit=100))
+    expand = ["productAccess", "counts.resources"]
+    page = await _first_page(api.search_users(org_id, expand=expand, limit=100))
     users = page.items if page else []
+    # The extract compares each user's resource count with their groups' grants to find direct grants;
+    # without counts it reads every user's role assignments (docs/direct-grants.md).
+    counted = sum(1 for user in users if isinstance((user.get("counts") or {}).get("resources"), int))
+    report.add(
+        "direct grants",
+        OK if counted or not users else WARN,
+        f"counts.resources returned for {counted} of {len(users)} users"
+        + ("" if counted or not users else ": the extract will read every user's role assignments daily"),
+    )
     carrying = [user for user in users if "productAccess" in user]
     entries = [entry for user in carrying for entry in user["productAccess"] or []]
     keys = {key for entry in entries if (key := api_key_of(entry))}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, Iterable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -29,10 +29,11 @@ from pipeline.atlassian.pagination import (
 log = logging.getLogger("seatwatch.api")
 
 ALL_DIRECTORIES = "-"
-# Per-account refusals of last-active-dates one call of map_last_active_dates accepts before it takes the
-# refusals for systemic (besides "more than half of the accounts").
+# Per-account refusals one per-user fan-out (last-active dates, role assignments) accepts before it takes
+# the refusals for systemic (besides "more than half of the accounts").
 PER_USER_FAILURES_TOLERATED = 5
 LAST_ACTIVE_DATES = "/v1/orgs/{}/directory/users/{}/last-active-dates"
+USER_ROLE_ASSIGNMENTS = "/v2/orgs/{}/directories/{}/users/{}/role-assignments"
 
 
 @dataclass(frozen=True)
@@ -171,7 +172,41 @@ class AdminApi:
     async def map_last_active_dates(
         self, org_id: str, account_ids: Iterable[str]
     ) -> list[dict[str, Any] | None]:
-        """:meth:`get_last_active_dates` for many users, ``max_concurrency`` at a time, in input order.
+        """:meth:`get_last_active_dates` for many users (see :meth:`_map_per_user`)."""
+        return await self._map_per_user(org_id, account_ids, self.get_last_active_dates, "last-active dates")
+
+    async def get_user_role_assignments(
+        self, org_id: str, account_id: str, *, directory_id: str = ALL_DIRECTORIES
+    ) -> list[dict[str, Any]]:
+        """v2 ``GET .../directories/{directoryId}/users/{accountId}/role-assignments``: the user's roles per
+        resource, each with how it was assigned (``direct``, ``group_direct``, ``inferred``)."""
+        return [
+            item
+            async for page in cursor_pages(
+                self.client, USER_ROLE_ASSIGNMENTS, org_id, directory_id, account_id, params={"limit": 100}
+            )
+            for item in page.items
+        ]
+
+    async def map_user_role_assignments(
+        self, org_id: str, account_ids: Iterable[str]
+    ) -> list[dict[str, Any] | None]:
+        """:meth:`get_user_role_assignments` for many users: ``{"data": [...]}`` per user, or a failure or
+        None as :meth:`_map_per_user` says."""
+
+        async def one(org: str, account_id: str) -> dict[str, Any]:
+            return {"data": await self.get_user_role_assignments(org, account_id)}
+
+        return await self._map_per_user(org_id, account_ids, one, "role assignments")
+
+    async def _map_per_user(
+        self,
+        org_id: str,
+        account_ids: Iterable[str],
+        read: Callable[[str, str], Awaitable[dict[str, Any]]],
+        what: str,
+    ) -> list[dict[str, Any] | None]:
+        """``read(org_id, account_id)`` for many users, ``max_concurrency`` at a time, in input order.
 
         A user removed since the listing (404 ``ADMIN-404-8``) gives None. Another 4xx for one account (an
         app, a customer, an unmanaged account) gives ``{"failure": {status, code, reason}}`` and the others go
@@ -187,9 +222,9 @@ class AdminApi:
             # Workers pull indexes instead of one task per user: memory stays flat for 100k users.
             for index in pending:
                 try:
-                    results[index] = await self.get_last_active_dates(org_id, ids[index])
+                    results[index] = await read(org_id, ids[index])
                 except UserNotFoundError:
-                    log.info("org %s: user %s left during the run; no last-active dates", org_id, ids[index])
+                    log.info("org %s: user %s left during the run; no %s", org_id, ids[index], what)
                 except AtlassianApiError as error:
                     status = error.status_code or 0
                     if not 400 <= status < 500 or status in (401, 429):
@@ -197,7 +232,7 @@ class AdminApi:
                     refused.append(error)
                     if len(refused) > max(PER_USER_FAILURES_TOLERATED, len(ids) // 2):
                         raise  # the same refusal for most accounts is the key or the org, not the accounts
-                    log.warning("org %s: last-active dates of %s refused: %s", org_id, ids[index], error)
+                    log.warning("org %s: %s of %s refused: %s", org_id, what, ids[index], error)
                     failure = {"status": status, "code": error.code, "reason": str(error)}
                     results[index] = {"failure": failure}
 

@@ -25,7 +25,7 @@ from pipeline.config.offline import apply_offline_defaults
 from pipeline.config.settings import Settings
 from pipeline.runtime.run_records import SUCCESS, set_status
 from pipeline.sources.atlassian_admin import (
-    RUN_RECORD_RESOURCE,
+    LOADED_AFTER_DATA,
     OrgSession,
     ProgressFn,
     RunInfo,
@@ -134,12 +134,14 @@ def run_extract(
         # A package left by a crashed run would otherwise be loaded first, or block new data.
         pipeline.abort_packages()
         source = atlassian_admin(sessions, run, progress)
-        selected = [name for name in (resources or source.resources) if name != RUN_RECORD_RESOURCE]
-        # Two packages in one run, data first: the run record counts what the data resources extracted, so
-        # it must be extracted after them (dlt extracts the sources of one run one after the other).
+        selected = [name for name in (resources or source.resources) if name not in LOADED_AFTER_DATA]
+        # Two packages in one run, data first: the run record counts what the data resources extracted and
+        # the read failures are what their fan-outs could not read, so both must be extracted after them
+        # (dlt extracts the sources of one run one after the other).
+        later = [name for name in LOADED_AFTER_DATA if resources is None or name in resources]
         packages = [source.with_resources(*selected)] if selected else []
-        if resources is None or RUN_RECORD_RESOURCE in resources:
-            packages.append(source.with_resources(RUN_RECORD_RESOURCE))
+        if later:
+            packages.append(source.with_resources(*later))
         try:
             load_info = pipeline.run(packages, loader_file_format=LOADER_FILE_FORMAT)
         except Exception as error:

@@ -290,9 +290,13 @@ def _user_json(world: World, org: Org, user: User, expand: list[str], self_url: 
     item = serialize.v2_user_fields(user)
     if "platformRoles" in expand:
         item["platformRoles"] = list(user.platform_roles)
-    seats = world.product_access(org.id, user) if {"productAccess", "counts.resources"} & set(expand) else []
+    seats = world.product_access(org.id, user) if "productAccess" in expand else []
     if "counts.resources" in expand:
-        item["counts"] = {"resources": len(seats)}
+        # "The number of resources the user has roles assigned to" (v2 reference, UserCounts): the distinct
+        # resource ids of the user's role assignments, direct or through a group (a Jira admin role on the
+        # `jira-admin` resource is one more).
+        grants = serialize.user_grants(user, world.user_groups(org.id, user), _keys(world))
+        item["counts"] = {"resources": len(grants)}
     if "productAccess" in expand:
         visible = {(key, cloud): moment for key, cloud, moment in world.visible_last_active(org.id, user)}
         item["productAccess"] = serialize.product_access_items(

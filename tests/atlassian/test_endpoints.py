@@ -224,3 +224,24 @@ def test_fan_out_stops_when_most_accounts_are_refused_alike() -> None:
     last_active_route(fake, {f"u{i}": refused for i in range(100)})
     with pytest.raises(AtlassianApiError):
         asyncio.run(fake.api(max_concurrency=3).map_last_active_dates(ORG, [f"u{i}" for i in range(100)]))
+
+
+def test_user_role_assignments_fan_out_pages_and_records_refusals() -> None:
+    fake = FakeApi()
+    items = [{"resourceId": ARI, "roleAssignments": [{"role": "atlassian/user"}]}]
+
+    async def handle(request: httpx.Request) -> httpx.Response:
+        account_id = request.url.path.split("/")[-2]
+        if account_id == "u1":
+            return reply(403, {"errors": [{"code": "ADMIN-403-1", "title": "Forbidden"}]})
+        if "cursor" not in request.url.params:
+            return reply(body={"data": items, "links": {"next": "p2"}})
+        return reply(body={"data": [{"resourceId": "ari:cloud:confluence::site/1"}], "links": {"next": None}})
+
+    fake.fallback = handle
+    results = asyncio.run(fake.api().map_user_role_assignments(ORG, ["u0", "u1"]))
+
+    assert [item["resourceId"] for item in results[0]["data"]] == [ARI, "ari:cloud:confluence::site/1"]
+    assert results[1]["failure"]["status"] == 403
+    paths = {request.url.raw_path.decode().split("?")[0] for request in fake.requests}
+    assert f"/admin/v2/orgs/{ORG}/directories/-/users/u0/role-assignments" in paths

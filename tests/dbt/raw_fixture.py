@@ -488,6 +488,17 @@ TABLES: dict[str, dict[str, str]] = {
         "context": "json",
         "container": "json",
     },
+    "user_role_assignments": {
+        "org_id": "varchar",
+        "snapshot_date": "date",
+        "account_id": "varchar",
+        "resource_id": "varchar",
+        "product_key": "varchar",
+        "site_id": "varchar",
+        "role_id": "varchar",
+        "assignment_methods": "varchar",
+        "directory_id": "varchar",
+    },
     "user_read_failures": {
         "org_id": "varchar",
         "snapshot_date": "date",
@@ -529,6 +540,7 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "workspaces": ("org_id", "workspace_id"),
     "event_actions": ("org_id", "action"),
     "audit_events": ("org_id", "event_id"),
+    "user_role_assignments": ("org_id", "snapshot_date", "account_id", "resource_id", "role_id"),
     "user_read_failures": ("org_id", "snapshot_date", "account_id", "endpoint"),
     "extract_runs": ("run_id", "org_id"),
 }

@@ -31,6 +31,10 @@ grants as (
     select * from {{ ref('stg_atlassian__group_product_grants') }}
 ),
 
+assigned_roles as (
+    select * from {{ ref('stg_atlassian__user_role_assignments') }}
+),
+
 workspaces as (
     select * from {{ ref('stg_atlassian__workspaces') }}
 ),
@@ -79,6 +83,12 @@ api_keys as (
         api_product_key,
         is_known_product
     from grants
+    union
+    select
+        org_id,
+        api_product_key,
+        is_known_product
+    from assigned_roles
     union
     select
         org_id,

@@ -1,5 +1,8 @@
 -- One row per (org, user, product, site) the user holds a seat for now: through the groups they belong
--- to, or directly (listed by the API's productAccess with no group granting it).
+-- to, or directly: listed by the API's productAccess with no group granting it, or a seat role assigned to
+-- the user (user role-assignments, read for the users whose groups do not explain their resources) that
+-- no group of theirs grants. productAccess may list used products only, so the role assignments are what
+-- makes an unused direct grant visible (docs/direct-grants.md).
 --
 -- Only roles in the `seat_role_ids` var occupy a seat (user and product admin); a group that grants a
 -- guest or customer role gives access but no paid seat, so it does not count here. It still counts as
@@ -12,6 +15,10 @@ grants as (
 
 listed_access as (
     select * from {{ ref('stg_atlassian__user_product_access') }}
+),
+
+assigned_roles as (
+    select * from {{ ref('stg_atlassian__user_role_assignments') }}
 ),
 
 as_of as (
@@ -66,14 +73,36 @@ other_instances as (
     group by seat_grants.org_id, seat_grants.account_id, seat_grants.product_key, seat_grants.site_id
 ),
 
+-- Roles assigned to the user on the as-of day that are grants (not only inferred from another role).
+as_of_assigned_roles as (
+    select assigned_roles.*
+    from assigned_roles
+    inner join as_of
+        on
+            assigned_roles.org_id = as_of.org_id
+            and assigned_roles.snapshot_date = as_of.snapshot_date
+    where
+        not assigned_roles.is_inferred_only
+        and assigned_roles.product_key is not null
+        and assigned_roles.site_id is not null
+),
+
 admin_instances as (
-    select distinct
+    select
         org_id,
         account_id,
         product_key,
         site_id
     from member_grants
     where is_admin_role
+    union
+    select
+        org_id,
+        account_id,
+        product_key,
+        site_id
+    from as_of_assigned_roles
+    where role_id in {{ sql_string_list(var('admin_role_ids')) }}
 ),
 
 group_access as (
@@ -91,17 +120,13 @@ group_access as (
     group by org_id, account_id, product_key, site_id
 ),
 
--- Listed by productAccess on the as-of day and granted by no group at all: direct access.
-direct_access as (
-    select distinct
+-- Listed by productAccess on the as-of day and granted by no group at all (productAccess names no role).
+listed_direct as (
+    select
         listed_access.org_id,
         listed_access.account_id,
         listed_access.product_key,
-        listed_access.site_id,
-        true as is_direct_access,
-        cast(null as varchar) as granting_group_ids,
-        cast(null as varchar) as granting_group_names,
-        cast(0 as bigint) as granting_group_count
+        listed_access.site_id
     from listed_access
     inner join as_of
         on
@@ -119,6 +144,44 @@ direct_access as (
                 and member_grants.product_key = listed_access.product_key
                 and member_grants.site_id = listed_access.site_id
         )
+),
+
+-- A seat role assigned to the user on an instance none of their groups gives a seat on.
+assigned_direct as (
+    select
+        as_of_assigned_roles.org_id,
+        as_of_assigned_roles.account_id,
+        as_of_assigned_roles.product_key,
+        as_of_assigned_roles.site_id
+    from as_of_assigned_roles
+    where
+        as_of_assigned_roles.role_id in {{ sql_string_list(var('seat_role_ids')) }}
+        and not exists (
+            select 1
+            from seat_grants
+            where
+                seat_grants.org_id = as_of_assigned_roles.org_id
+                and seat_grants.account_id = as_of_assigned_roles.account_id
+                and seat_grants.product_key = as_of_assigned_roles.product_key
+                and seat_grants.site_id = as_of_assigned_roles.site_id
+        )
+),
+
+direct_access as (
+    select distinct
+        org_id,
+        account_id,
+        product_key,
+        site_id,
+        true as is_direct_access,
+        cast(null as varchar) as granting_group_ids,
+        cast(null as varchar) as granting_group_names,
+        cast(0 as bigint) as granting_group_count
+    from (
+        select * from listed_direct
+        union all
+        select * from assigned_direct
+    ) as direct_seats
 ),
 
 access as (

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-# Fields that are either re-homed into their own table or are noise for analysts (avatar URLs, links).
-_USER_DROP = {"productAccess", "groups", "links", "picture", "avatar"}
+# Fields that are either re-homed into their own table or are noise for analysts (avatar URLs, links), and
+# `counts`, which only decides whose role assignments the extract reads (.roles).
+_USER_DROP = {"productAccess", "groups", "counts", "links", "picture", "avatar"}
 _USER_RENAMES = {
     "accountId": "account_id",
     "mfaEnabled": "is_mfa_enabled",
@@ -154,6 +155,36 @@ def grant_rows(
                 "product_key": product_key_from_resource(resource_id) or assignment.get("resourceOwner"),
                 "site_id": site_id_from_resource(resource_id),
                 "role_id": role_id,
+            }
+
+
+def user_role_rows(
+    account_id: str, assignments: Iterable[Mapping[str, Any]], ctx: SnapshotContext
+) -> Iterator[dict[str, Any]]:
+    """A user's role assignments → one row per (resource, role), with how the role was assigned."""
+    for assignment in assignments:
+        resource_id = assignment.get("resourceId")
+        methods = {
+            entry.get("role"): entry.get("roleAssignmentMethods") or []
+            for entry in assignment.get("roleAssignments") or []
+        }
+        # Older payloads list plain role ids under the deprecated `roles` key, without methods.
+        for role in assignment.get("roles") or []:
+            if isinstance(role, str):
+                methods.setdefault(role, [])
+        for role_id, role_methods in methods.items():
+            if not resource_id or not role_id:
+                continue
+            yield {
+                "org_id": ctx.org_id,
+                "snapshot_date": ctx.snapshot_date,
+                "account_id": account_id,
+                "resource_id": resource_id,
+                "product_key": product_key_from_resource(resource_id) or assignment.get("resourceOwner"),
+                "site_id": site_id_from_resource(resource_id),
+                "role_id": role_id,
+                "assignment_methods": ", ".join(str(method) for method in role_methods) or None,
+                "directory_id": assignment.get("directoryId"),
             }
 
 

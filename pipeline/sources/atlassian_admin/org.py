@@ -1,11 +1,13 @@
 """The org's own resources: the org, its directories, groups (with their product grants), workspaces, and
-the audit log's action names. The groups are listed once per org (``org_groups``, not loaded itself) and
-feed ``groups`` and ``group_product_grants`` as transformers."""
+the audit log's action names. The groups and their role assignments are read once per org
+(:class:`GroupGrants`, listed by ``org_groups``, not loaded itself) and feed ``groups`` and
+``group_product_grants`` as transformers, and the choice of whose role assignments ``user_role_assignments``
+reads (:mod:`.roles`)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +24,38 @@ log = logging.getLogger("seatwatch.extract")
 class OrgGroups:
     session: OrgSession
     groups: list[dict[str, Any]]
+    assignments: dict[str, list[dict[str, Any]]]  # group id → its role assignments, as the API sent them
+
+    def resources_of(self, group_ids: Iterable[str]) -> set[str]:
+        """The resource ids these groups hold a role on (unknown groups hold none)."""
+        return {
+            item["resourceId"]
+            for group_id in group_ids
+            for item in self.assignments.get(group_id, ())
+            if item.get("resourceId")
+        }
+
+
+class GroupGrants:
+    """Each org's groups and their role assignments, read once per run (one call per group) and shared:
+    ``group_product_grants`` loads them, ``user_role_assignments`` compares them with the users' counts."""
+
+    def __init__(self) -> None:
+        self._by_org: dict[str, OrgGroups] = {}
+
+    def of(self, session: OrgSession) -> OrgGroups:
+        cached = self._by_org.get(session.org_id)
+        if cached is None:
+            api, org_id = session.api, session.org_id
+            listed = list(api.iter_groups(org_id))
+            assignments = {
+                group["id"]: api.get_group_role_assignments(
+                    org_id, group.get("directoryId") or "-", group["id"]
+                )
+                for group in listed
+            }
+            cached = self._by_org[org_id] = OrgGroups(session, listed, assignments)
+        return cached
 
 
 def orgs(sessions: Sequence[OrgSession]) -> Any:
@@ -53,11 +87,11 @@ def directories(sessions: Sequence[OrgSession]) -> Any:
     return rows
 
 
-def org_groups(sessions: Sequence[OrgSession]) -> Any:
+def org_groups(sessions: Sequence[OrgSession], group_grants: GroupGrants) -> Any:
     @dlt.resource(name="org_groups", selected=False)
     def listing() -> Iterator[OrgGroups]:
         for session in sessions:
-            yield OrgGroups(session, list(session.api.iter_groups(session.org_id)))
+            yield group_grants.of(session)
 
     return listing
 
@@ -69,10 +103,8 @@ def groups(org: OrgGroups) -> Iterator[list[dict[str, Any]]]:
 
 @dlt.transformer(**schema.hints("group_product_grants"))
 def group_product_grants(org: OrgGroups) -> Iterator[dict[str, Any]]:
-    api, org_id = org.session.api, org.session.org_id
     for group in org.groups:
-        assignments = api.get_group_role_assignments(org_id, group.get("directoryId") or "-", group["id"])
-        yield from mappers.grant_rows(org_id, group["id"], assignments)
+        yield from mappers.grant_rows(org.session.org_id, group["id"], org.assignments[group["id"]])
 
 
 def workspaces(sessions: Sequence[OrgSession]) -> Any:

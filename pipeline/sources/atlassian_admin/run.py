@@ -58,6 +58,31 @@ class RunTally(dict[str, OrgTally]):
         return tally
 
 
+class ReadFailures(list[dict[str, Any]]):
+    """The per-account refusals the per-user fan-outs went past (``user_read_failures`` rows), gathered
+    while the data resources extract and loaded after them, like the run record. A transformer cannot write
+    them itself: a dlt table variant starts from the resource's own column hints, which would give
+    ``user_read_failures`` the columns (and NOT NULL keys) of the fan-out's table."""
+
+    def add(self, context: Any, endpoint: str, account_id: str, failure: dict[str, Any]) -> None:
+        """``context`` is the page's :class:`~.mappers.SnapshotContext`; ``failure`` status, code, reason."""
+        self.append(
+            {"org_id": context.org_id, "snapshot_date": context.snapshot_date, "account_id": account_id,
+             "endpoint": endpoint, **failure}
+        )  # fmt: skip
+
+
+def user_read_failures(failures: ReadFailures) -> Any:
+    """The refusals of this run, one row per account and endpoint. Extracted after the data resources."""
+
+    @dlt.resource(name="user_read_failures", **schema.hints("user_read_failures"))
+    def rows() -> Iterator[list[dict[str, Any]]]:
+        if failures:
+            yield list(failures)
+
+    return rows
+
+
 def _strategy(run: RunInfo) -> str:
     return "per_user" if run.strategy == "per_user" else "bulk"
 

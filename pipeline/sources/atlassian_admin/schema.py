@@ -102,6 +102,19 @@ GRANT_COLUMNS = _columns(
     role_id="text",
 )
 
+USER_ROLE_COLUMNS = _columns(
+    ("org_id", "snapshot_date", "account_id", "resource_id", "role_id"),
+    org_id="text",
+    snapshot_date="date",
+    account_id="text",
+    resource_id="text",
+    product_key="text",
+    site_id="text",
+    role_id="text",
+    assignment_methods="text",
+    directory_id="text",
+)
+
 MEMBERSHIP_COLUMNS = _columns(
     ("org_id", "group_id", "account_id"), org_id="text", group_id="text", account_id="text"
 )
@@ -220,8 +233,8 @@ RAW_TABLES: dict[str, RawTable] = {
         ("org_id", "snapshot_date", "account_id", "product_key", "site_id"),
         "merge",
         ACCESS_COLUMNS,
-        "Product access listed by v2 search productAccess, per day (bulk strategy only; the only source of "
-        "direct, non-group access).",
+        "Product access listed by v2 search productAccess, per day (bulk strategy only; with "
+        "raw.user_role_assignments, the source of direct, non-group access).",
     ),
     "groups": RawTable(
         ("org_id", "group_id"),
@@ -234,6 +247,13 @@ RAW_TABLES: dict[str, RawTable] = {
         "replace",
         GRANT_COLUMNS,
         "Which product roles each group grants on which site (replaced every run).",
+    ),
+    "user_role_assignments": RawTable(
+        ("org_id", "snapshot_date", "account_id", "resource_id", "role_id"),
+        "merge",
+        USER_ROLE_COLUMNS,
+        "Per day, the role assignments of the users whose counts.resources their groups do not explain "
+        "(v2 user role-assignments): direct grants the productAccess expand may not list.",
     ),
     "group_memberships": RawTable(
         ("org_id", "group_id", "account_id"),
@@ -271,8 +291,8 @@ RAW_TABLES: dict[str, RawTable] = {
         ("org_id", "snapshot_date", "account_id", "endpoint"),
         "merge",
         READ_FAILURE_COLUMNS,
-        "Accounts whose last-active dates the API refused with a per-account 4xx, and why: their activity is "
-        "unknown, not absent.",
+        "Accounts whose last-active dates or role assignments the API refused with a per-account 4xx, and "
+        "why: their activity (or direct access) is unknown, not absent.",
     ),
 }
 

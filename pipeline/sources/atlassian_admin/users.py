@@ -1,9 +1,10 @@
 """Users and what hangs off them: one listing per org (``user_pages``, not loaded itself) feeds the ``users``
 table and, as transformers, last-active dates, product access and group memberships.
 
-The listing is v2 ``POST /directories/-/users/search`` with ``expand`` ``productAccess``, ``groups`` and
-``platformRoles``: one call per 100 users gives the users, their group memberships, their product access
-and (``bulk``) their per-product last-active timestamps. With ``per_user`` (or ``auto`` when the API
+The listing is v2 ``POST /directories/-/users/search`` with ``expand`` ``productAccess``, ``groups``,
+``platformRoles`` and ``counts.resources``: one call per 100 users gives the users, their group memberships,
+their product access, (``bulk``) their per-product last-active timestamps, and how many resources each holds
+a role on (whose direct grants :mod:`.roles` reads). With ``per_user`` (or ``auto`` when the API
 refuses the ``productAccess`` expand) last-active dates take one ``last-active-dates`` call per user,
 fanned out by the client with bounded concurrency and paced by the API's rate-limit headers.
 """
@@ -19,15 +20,21 @@ import dlt
 
 from pipeline.atlassian.errors import AtlassianApiError
 from pipeline.sources.atlassian_admin import mappers, schema
-from pipeline.sources.atlassian_admin.run import OrgSession, ProgressFn, RunInfo, RunTally
+from pipeline.sources.atlassian_admin.run import (
+    OrgSession,
+    ProgressFn,
+    ReadFailures,
+    RunInfo,
+    RunTally,
+)
 
 log = logging.getLogger("seatwatch.extract")
 
 USERS_PAGE_SIZE = 100
+BASE_EXPAND = ["groups", "platformRoles", "counts.resources"]  # every listing asks for these
 # Statuses of v2 search errors that mean "this expand or endpoint is not available here".
 _UNSUPPORTED_STATUSES = {400, 404, 405, 501}
 _SNAPSHOT_HINTS = dlt.mark.make_hints(**schema.hints("user_snapshots"))
-_READ_FAILURE_HINTS = dlt.mark.make_hints(**schema.hints("user_read_failures"))
 
 
 @dataclass(frozen=True)
@@ -52,8 +59,8 @@ def _search(session: OrgSession, expand: list[str]) -> Iterator[Any]:
 def _pages(session: OrgSession, run: RunInfo) -> tuple[Iterator[Any], bool]:
     """The org's search pages, with productAccess when the strategy wants it and the API allows it."""
     if run.strategy not in ("auto", "bulk"):
-        return _search(session, ["groups", "platformRoles"]), False
-    pages = _search(session, ["productAccess", "groups", "platformRoles"])
+        return _search(session, BASE_EXPAND), False
+    pages = _search(session, ["productAccess", *BASE_EXPAND])
     try:
         first = next(pages, None)
     except AtlassianApiError as error:
@@ -62,7 +69,7 @@ def _pages(session: OrgSession, run: RunInfo) -> tuple[Iterator[Any], bool]:
         log.info(
             "org %s: users search refused the productAccess expand; using per-user calls", session.org_id
         )
-        return _search(session, ["groups", "platformRoles"]), False
+        return _search(session, BASE_EXPAND), False
     # A 200 is not enough: an API that ignores the expand sends users without productAccess at all, and
     # reading that as "no access, no activity" would make everyone idle. Go per user instead.
     bulk = first is None or not first.items or any("productAccess" in item for item in first.items)
@@ -102,7 +109,7 @@ def users(page: UserPage) -> Iterator[Any]:
     yield dlt.mark.with_hints(rows, _SNAPSHOT_HINTS, create_table_variant=True)
 
 
-def user_product_last_active(progress: ProgressFn, tally: RunTally) -> Any:
+def user_product_last_active(progress: ProgressFn, tally: RunTally, failures: ReadFailures) -> Any:
     @dlt.transformer(name="user_product_last_active", **schema.hints("user_product_last_active"))
     def last_active(page: UserPage) -> Iterator[list[dict[str, Any]]]:
         account_ids = [item["accountId"] for item in page.items]
@@ -119,14 +126,9 @@ def user_product_last_active(progress: ProgressFn, tally: RunTally) -> Any:
             for row in mappers.last_active_rows_from_product_access(account_id, products, page.context)
         ]
         if not page.bulk:
-            failures = [
-                {"org_id": page.org_id, "snapshot_date": page.context.snapshot_date, "account_id": account_id,
-                 "endpoint": "last-active-dates", **answer["failure"]}
-                for account_id, answer in zip(account_ids, answers, strict=True)
-                if answer and "failure" in answer
-            ]  # fmt: skip
-            if failures:  # one row per refused account, saying why: its activity is unknown, not absent
-                yield dlt.mark.with_hints(failures, _READ_FAILURE_HINTS, create_table_variant=True)
+            for account_id, answer in zip(account_ids, answers, strict=True):
+                if answer and "failure" in answer:  # its activity is unknown, not absent
+                    failures.add(page.context, "last-active-dates", account_id, answer["failure"])
         org = tally[page.org_id]
         org.last_active += len(rows)
         if not page.bulk:
