@@ -37,17 +37,8 @@ renamed as (
     {{ latest_load_only(key_columns) }}
 ),
 
-product_aliases as (
-    select * from {{ ref('product_aliases') }}
-),
-
 normalised as (
-    select
-        renamed.*,
-        {{ normalised_product_columns('renamed') }}
-    from renamed
-    left join product_aliases
-        on renamed.api_product_key = product_aliases.alias
+    {{ with_product_identity('renamed') }}
 )
 
 select * from normalised
