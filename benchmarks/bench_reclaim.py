@@ -38,9 +38,13 @@ from typing import Any
 import duckdb
 import httpx
 
-from pipeline.simulator.model import SimulatorConfig
-from pipeline.simulator.server import start_in_thread
-from pipeline.simulator.world import World
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the process helpers live in the tests package, which is not installed
+
+from pipeline.simulator.model import SimulatorConfig  # noqa: E402
+from pipeline.simulator.server import start_in_thread  # noqa: E402
+from pipeline.simulator.world import World  # noqa: E402
+from tests.processes import seatwatch_env  # noqa: E402
 
 MAX = 25
 KILL_AFTER = 10
@@ -52,19 +56,6 @@ def check(ok: bool, what: str) -> None:
     print(f"  {'ok  ' if ok else 'FAIL'} {what}")
     if not ok:
         failures.append(what)
-
-
-def _env(base_url: str, org: str, key: str, data: Path) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("ATLASSIAN_", "SEATWATCH_", "DAGSTER_HOME"))
-    }
-    env.update(
-        ATLASSIAN_API_BASE_URL=base_url,
-        ATLASSIAN_ORG_ID=org,
-        ATLASSIAN_API_KEY=key,
-        SEATWATCH_DATA_DIR=str(data),
-    )
-    return env
 
 
 def seatwatch(env: dict[str, str], step: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -93,7 +84,7 @@ def main() -> int:
     org_id = next(iter(world.orgs))
     with tempfile.TemporaryDirectory(prefix="bench-reclaim-") as tmp, start_in_thread(world) as simulator:
         data = Path(tmp) / "data"
-        env = _env(simulator.base_url, org_id, world.api_key, data)
+        env = seatwatch_env(simulator.base_url, org_id, world.api_key, data)
         plan_path = Path(tmp) / "plan.json"
 
         done = seatwatch(env, "run 1", "run", "--quiet")

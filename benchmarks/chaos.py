@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))  # the /proc helpers live in the tests package, wh
 from pipeline.simulator.model import SimulatorConfig  # noqa: E402
 from pipeline.simulator.server import start_in_thread  # noqa: E402
 from pipeline.simulator.world import World  # noqa: E402
-from tests.processes import alive, descendants  # noqa: E402
+from tests.processes import alive, descendants, seatwatch_env  # noqa: E402
 
 RUN_LOG_TABLES = {"extract_runs", "pipeline_runs", "_dlt_loads", "_dlt_pipeline_state", "_dlt_version"}
 VOLATILE = re.compile(r"^(_dlt_.*|run_id|.*_run_id|started_at|finished_at|loaded_at|is_as_of_run)$")
@@ -104,19 +104,6 @@ POINTS = [
     Point("sigterm-dbt", "dbt", TERM, _dbt_done(0.3)),
     Point("sigterm-publish", "publish", TERM, _publishing),
 ]
-
-
-def _env(base_url: str, org: str, key: str, data: Path) -> dict[str, str]:
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("ATLASSIAN_", "SEATWATCH_", "DAGSTER_HOME"))
-    }
-    env.update(
-        ATLASSIAN_API_BASE_URL=base_url,
-        ATLASSIAN_ORG_ID=org,
-        ATLASSIAN_API_KEY=key,
-        SEATWATCH_DATA_DIR=str(data),
-    )
-    return env
 
 
 def _start(env: dict[str, str]) -> tuple[subprocess.Popen, list[str]]:
@@ -284,7 +271,7 @@ def main() -> None:
         org = next(iter(world.orgs))
 
         def env_for(data: Path) -> dict[str, str]:
-            return _env(simulator.base_url, org, world.api_key, data)
+            return seatwatch_env(simulator.base_url, org, world.api_key, data)
 
         rc, err, seconds = _run_to_end(env_for(root / "clean"))
         if rc != 0:

@@ -1,8 +1,9 @@
 """Processes as Linux ``/proc`` shows them, for the tests and benchmarks that kill runs and then look for
-what is left of them (tests/runtime/, benchmarks/chaos.py)."""
+what is left of them (tests/runtime/, benchmarks/chaos.py), and the environment such a child runs in."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -34,3 +35,18 @@ def descendants(pid: int) -> set[int]:
             found.add(child)
             pending.append(child)
     return found
+
+
+def seatwatch_env(base_url: str, org: str, key: str, data: Path) -> dict[str, str]:
+    """The environment of a ``seatwatch`` child process pointed at a simulator org and a data folder:
+    this process's environment without any Seatwatch, Atlassian or Dagster-home setting of its own."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("ATLASSIAN_", "SEATWATCH_", "DAGSTER_HOME"))
+    }
+    env.update(
+        ATLASSIAN_API_BASE_URL=base_url,
+        ATLASSIAN_ORG_ID=org,
+        ATLASSIAN_API_KEY=key,
+        SEATWATCH_DATA_DIR=str(data),
+    )
+    return env
