@@ -134,18 +134,9 @@ def main() -> int:
         check(response.status_code == 200, "a planned user uses the product after the plan")
         truth = {u["account_id"]: u for u in world.truth()["users"]}
 
+        apply = ("reclaim", "apply", "--plan", str(plan_path), "--yes", "--max", str(MAX))
         world.config.read_only_key = True
-        done = seatwatch(
-            env,
-            "apply, read-only key",
-            "reclaim",
-            "apply",
-            "--plan",
-            str(plan_path),
-            "--yes",
-            "--max",
-            str(MAX),
-        )
+        done = seatwatch(env, "apply, read-only key", *apply)
         world.config.read_only_key = False
         err_lines = done.stderr.strip().splitlines()
         check(
@@ -156,18 +147,7 @@ def main() -> int:
 
         started = time.monotonic()
         process = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "pipeline.cli",
-                "reclaim",
-                "apply",
-                "--plan",
-                str(plan_path),
-                "--yes",
-                "--max",
-                str(MAX),
-            ],
+            [sys.executable, "-m", "pipeline.cli", *apply],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -180,9 +160,7 @@ def main() -> int:
         timings["apply until SIGKILL"] = time.monotonic() - started
         check(code == -signal.SIGKILL, f"apply killed with SIGKILL after {killed_at} removals")
 
-        done = seatwatch(
-            env, "apply, resumed", "reclaim", "apply", "--plan", str(plan_path), "--yes", "--max", str(MAX)
-        )
+        done = seatwatch(env, "apply, resumed", *apply)
         check(
             done.returncode == 0 and "Resuming apply run" in done.stderr,
             "the next apply resumes the killed run",
