@@ -72,6 +72,16 @@ def _changed(world: World, action: str) -> list[Any]:
     return [w for w in world.writes.log if w.changed and w.action == action]
 
 
+def _audit_removals(world: World) -> dict[str, str | None]:
+    """The audit log's membership removals (event id → account), as an admin sees them in the admin hub."""
+    return {
+        event.id: event.subject_account_id
+        for org in world.orgs
+        for event in world.audit_events(org)
+        if event.action == "user_removed_from_group"
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -135,6 +145,7 @@ def main() -> int:
         truth = {u["account_id"]: u for u in world.truth()["users"]}
 
         apply = ("reclaim", "apply", "--plan", str(plan_path), "--yes", "--max", str(MAX))
+        audit_before = _audit_removals(world)
         world.config.read_only_key = True
         done = seatwatch(env, "apply, read-only key", *apply)
         world.config.read_only_key = False
@@ -168,6 +179,11 @@ def main() -> int:
         print(done.stdout[-1500:])
 
         removed = _changed(world, "remove_group_member")
+        audited = {k: v for k, v in _audit_removals(world).items() if k not in audit_before}
+        check(
+            len(audited) == MAX and sorted(audited.values()) == sorted(w.account_id for w in removed),
+            f"the audit log shows {len(audited)} removals, one per write",
+        )
         pairs = Counter((w.group_id, w.account_id) for w in removed)
         check(len(removed) == MAX, f"exactly {MAX} memberships removed (write log: {len(removed)})")
         check(max(pairs.values()) == 1, "each membership removed exactly once")
@@ -218,7 +234,13 @@ def main() -> int:
                 "using (org_id, account_id, product_key, site_id) "
                 "where r.state = 'verified' and r.action = 'remove_group_member' and s.has_access"
             ).fetchone()[0]
-        check(verified == MAX, f"marts.reclaim_actions: {verified} verified")
+            unverified = con.execute(
+                "select action, group_name, account_id, product_key, journal_state, verification "
+                "from marts.reclaim_actions where apply_run_id = ? and state != 'verified' "
+                "and journal_state != 'skipped'",
+                [run_id],
+            ).fetchall()
+        check(verified == MAX, f"marts.reclaim_actions: {verified} verified (not: {unverified})")
         check(still == 0, "the verified seats are gone from marts.fct_user_product_access")
         status = seatwatch(env, "status", "status")
         check(f"{MAX} verified" in status.stdout, "seatwatch status shows them verified")

@@ -4,10 +4,33 @@
 
 -- A user's roles per product instance on a snapshot day (v2 user role-assignments), read only for the
 -- users whose groups do not explain every resource they hold a role on: their direct grants.
+-- A day loaded twice keeps what its later load read, and nothing else: merging on the key would keep a role
+-- the later load no longer shows (a group membership removed by seatwatch reclaim apply between two runs
+-- of one day would look like a direct grant). Users are listed by every load but their role assignments
+-- read only for some, so "later" is the org-day's latest users listing.
 with
 
 source as (
     select * from {{ raw_table('user_role_assignments', key_columns) }}
+),
+
+latest_listings as (
+    select
+        org_id,
+        snapshot_date,
+        max(try_cast(_dlt_load_id as double)) as load_id
+    from {{ source('raw', 'users') }}
+    group by org_id, snapshot_date
+),
+
+latest_reads as (
+    select source.*
+    from source
+    inner join latest_listings
+        on
+            source.org_id = latest_listings.org_id
+            and cast(source.snapshot_date as date) = latest_listings.snapshot_date
+            and try_cast(source._dlt_load_id as double) = latest_listings.load_id
 ),
 
 renamed as (
@@ -33,7 +56,7 @@ renamed as (
         ---------- dates
         cast(snapshot_date as date) as snapshot_date
 
-    from source
+    from latest_reads
     {{ latest_load_only(key_columns) }}
 ),
 
