@@ -7,6 +7,7 @@ That unused direct grants become reclaim candidates is proven end to end by test
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,10 +17,13 @@ from pipeline.atlassian.endpoints import USER_ROLE_ASSIGNMENTS
 from pipeline.extract.run import ExtractResult, run_extract
 from pipeline.simulator import serialize
 from pipeline.simulator.app import create_app
+from pipeline.simulator.model import CONTRACT_PRODUCT_KEYS, SimulatorConfig
 from pipeline.simulator.world import World
 from pipeline.sources.atlassian_admin.org import OrgGroups
 from pipeline.sources.atlassian_admin.roles import unexplained_resources
-from tests.sources.helpers import make_world, query, settings_for
+from tests.dbt_runner import run_dbt
+from tests.history import NO_TESTS
+from tests.sources.helpers import START, extract_in_process, make_world, query, settings_for
 from tests.variant_harness import GENEROUS_LIMITS
 
 # One extract serves every test here: keep them on one xdist worker, so it runs once.
@@ -141,3 +145,35 @@ def test_the_signal() -> None:
     # no signal: read
     assert unexplained_resources({"groups": [{"id": "g1"}]}, org)
     assert unexplained_resources({"counts": {"resources": 2}}, org)
+
+
+def test_a_membership_removed_between_two_runs_of_one_day_is_no_direct_grant(tmp_path: Path) -> None:
+    """A user with a direct grant on one site and a group seat on another loses the group (seatwatch reclaim
+    apply) between two runs of the same day: the group seat is gone, and the first run's role assignments
+    of that day do not turn it into a direct grant (found by benchmarks/bench_reclaim.py)."""
+    # seed 8: eight such users among 200
+    world = World(SimulatorConfig(users=200, seed=8, start=START, rate_limits=dict(GENEROUS_LIMITS)))
+    settings = settings_for(world, tmp_path / "data", SEATWATCH_LAST_ACTIVE_STRATEGY="per_user")
+    org, user, group, seat = next(
+        (org, user, group, (product, site))
+        for org in world.orgs.values()
+        for user in org.users.values()
+        if user.direct_access and user.membership_status == "active"
+        for group in world.user_groups(org.id, user)
+        for product, site, _role in group.grants
+        if len(group.product_seats()) == 1 and (product, site) not in user.direct_access
+    )
+    extract_in_process(world, settings)
+    world.writes.remove_member(org, group, user)
+    world.changed()
+    extract_in_process(world, settings)  # the simulated clock has not moved: the same snapshot day
+    run_dbt(settings.warehouse_path, tmp_path, "build", "--select", "+int_user_products__access", *NO_TESTS)
+
+    product = CONTRACT_PRODUCT_KEYS[seat[0]]
+    held = query(
+        settings,
+        f"""select product_key, site_id from intermediate.int_user_products__access
+            where account_id = '{user.account_id}' and has_access""",
+    )
+    assert (product, seat[1]) not in held
+    assert {(CONTRACT_PRODUCT_KEYS[p], site) for p, site in user.direct_access} <= set(held)
