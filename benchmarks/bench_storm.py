@@ -32,7 +32,7 @@ def main() -> int:
             clean, _ = extract_through_storm(
                 root / f"{strategy}-clean", strategy, users=args.users, storm=args.storm, storm_at_call=None
             )
-            for name, at_call in (("at start", AT_START), ("mid-run", MID_RUN)):
+            for name, at_call in (("at start", AT_START), ("mid-run", MID_RUN[strategy])):
                 started = time.monotonic()
                 rows, stats = extract_through_storm(
                     root / f"{strategy}-{at_call}",

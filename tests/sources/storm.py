@@ -18,9 +18,11 @@ from pipeline.simulator.server import start_in_thread
 from tests.sources.helpers import make_world, query, settings_for
 from tests.sources.test_extract_robustness import TABLES
 
-# The two moments a storm can hit: before the first call, or mid-run. Per-user makes about 140 calls on 120
-# users; at the 50th its last-active fan-out is under way, where a storm is hardest to wait out.
-AT_START, MID_RUN = 0, 50
+# The two moments a storm can hit: before the first call, or mid-run, i.e. at about the middle of the calls a
+# strategy makes on 120 users (bulk ~22; per_user ~140, whose last-active fan-out is under way at the 50th,
+# where a storm is hardest to wait out).
+AT_START = 0
+MID_RUN = {"bulk": 10, "per_user": 50}
 
 
 def extract_through_storm(

@@ -21,7 +21,7 @@ STORM = 5
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("storm_at_call", "strategy"),
-    [(AT_START, "bulk"), (MID_RUN, "per_user")],
+    [(AT_START, "bulk"), (MID_RUN["per_user"], "per_user")],
     ids=["at-start-bulk", "mid-run-per_user"],
 )
 def test_a_429_storm_is_waited_out_and_changes_no_row(
