@@ -37,6 +37,14 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
+def command_line(pid: int) -> list[str]:
+    """The arguments ``pid`` was started with; empty once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")[:-1]
+    except OSError:
+        return []
+
+
 def seatwatch_env(base_url: str, org: str, key: str, data: Path) -> dict[str, str]:
     """The environment of a ``seatwatch`` child process pointed at a simulator org and a data folder:
     this process's environment without any Seatwatch, Atlassian or Dagster-home setting of its own."""

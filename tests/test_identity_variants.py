@@ -2,7 +2,7 @@
 precision the API speaks, every user's lifecycle status equals the simulator's truth every day, and the
 reclaim candidates equal the truth's idle seats (no false candidate, none missing).
 
-300 users x 3 simulated days per variant (the 2,000 x 10 version is benchmarks/bench_variants.py). Each day
+300 users x 2 simulated days per variant (the 2,000 x 10 version is benchmarks/bench_variants.py). Each day
 costs one in-process extract and one in-process ``dbt run`` of the models compared (~6 s on 2 cores).
 """
 
@@ -17,7 +17,7 @@ from tests.variant_harness import VARIANTS, direct_seats, make_variant_world, ru
 
 pytestmark = pytest.mark.slow
 
-USERS, DAYS = 300, 3
+USERS, DAYS = 300, 2
 # A world of 300 users whose reclaim candidates include direct grants never used (seed 11, the benchmark's,
 # has none at this size): productAccess listing used products only never shows them, so only the users'
 # role assignments can, and the test fails without them.

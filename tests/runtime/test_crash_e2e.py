@@ -23,7 +23,7 @@ from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World
 from pipeline.warehouse import connect
 from tests.conftest import files_containing
-from tests.processes import alive, descendants
+from tests.processes import alive, command_line, descendants
 
 ORG_KEY = "planted-org-key-Zq81x"
 DEFAULT_KEY = "planted-default-key-Xr52y"
@@ -51,6 +51,19 @@ class Run:
     def wait_for(self, pattern: str, timeout: float = 600) -> None:
         regex, deadline = re.compile(pattern), time.monotonic() + timeout
         while not any(regex.search(line) for line in self.lines):
+            assert self.process.poll() is None, "".join(self.lines)
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+
+    def wait_for_dbt_build(self, timeout: float = 600) -> set[int]:
+        """The run's child processes once one of them is ``dbt build`` (before dbt has even parsed)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            children = descendants(self.process.pid)
+            for pid in children:
+                args = command_line(pid)
+                if "build" in args and any(Path(arg).name == "dbt" for arg in args):
+                    return children
             assert self.process.poll() is None, "".join(self.lines)
             assert time.monotonic() < deadline
             time.sleep(0.05)
@@ -97,9 +110,7 @@ def test_interrupted_runs_stop_cleanly_and_the_next_run_recovers(
 
         # kill -9 during dbt: dbt dies with the run.
         killed = Run(env)
-        killed.wait_for(r"^dbt build: \d+/")
-        children = descendants(killed.process.pid)
-        assert children
+        children = killed.wait_for_dbt_build()
         killed.process.kill()
         killed.process.wait()
         deadline = time.monotonic() + 10
