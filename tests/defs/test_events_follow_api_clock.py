@@ -1,7 +1,6 @@
 """Issue 16: the audit log is read on the API's clock, so no event is lost or doubled across days, whatever
 the local clock says, and every run records how many events it loaded (CLI, Dagster and schedule alike)."""
 
-import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from pipeline.simulator.model import SimulatorConfig, default_start
 from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World
 from pipeline.warehouse import connect
+from tests.conftest import DemoRun
 
 pytestmark = pytest.mark.slow
 
@@ -35,22 +35,10 @@ def _ids(settings: Settings, table: str) -> list[tuple[str, str]]:
         return [tuple(row) for row in con.execute(f"select org_id, event_id from {table}").fetchall()]
 
 
-def _events_loaded(settings: Settings, run_id: str, table: str = "marts.pipeline_runs") -> int:
+def _events_loaded(settings: Settings, run_id: str) -> int:
     with connect(settings.warehouse_path, read_only=True) as con:
-        sql = f"select sum(events_loaded) from {table} where run_id = ?"
+        sql = "select sum(events_loaded) from raw.extract_runs where run_id = ?"
         return con.execute(sql, [run_id]).fetchone()[0]
-
-
-def _seatwatch_run(capsys: pytest.CaptureFixture[str]) -> str:
-    code = main(["run", "--json"])
-    out, err = capsys.readouterr()
-    # The simulated days are far from the local clock, so the freshness check may fail (exit 1, one line);
-    # nothing else may.
-    errors = [line for line in err.splitlines() if line.startswith("seatwatch: error: ")]
-    fresh_only = "seatwatch: error: The run finished but 1 check(s) failed: activity_is_fresh;"
-    assert errors == [] or (len(errors) == 1 and errors[0].startswith(fresh_only)), err
-    assert code == (1 if errors else 0), err
-    return json.loads(out)["run_id"]
 
 
 def _seatwatch_extract(capsys: pytest.CaptureFixture[str]) -> None:
@@ -68,19 +56,12 @@ def _last_extract_events(settings: Settings) -> int:
         return con.execute(sql).fetchone()[0]
 
 
-# The whole `seatwatch run` on day 6 once: its run record and marts do not depend on the API's clock, which
-# the extracts of both parameters already follow (a run costs ~25 s of dbt on two cores).
-@pytest.mark.parametrize(
-    ("api_days_behind", "day_6"),
-    [(0, "run"), (2, "extract")],
-    ids=["api-clock-in-step", "api-clock-2-days-behind"],
-)
+@pytest.mark.parametrize("api_days_behind", [0, 2], ids=["api-clock-in-step", "api-clock-2-days-behind"])
 def test_five_simulated_days_lose_and_double_no_event(
-    api_days_behind: int, day_6: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    api_days_behind: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Days 1-4 go through ``seatwatch extract`` (the one extract path, without dbt's ~20 s); day 6 is a
-    whole ``seatwatch run`` on the API's clock in step, whose marts and run record must agree with
-    everything loaded so far."""
+    """Every load goes through ``seatwatch extract``, the one extract path ``seatwatch run`` and Dagster
+    runs take too (their run records: the two tests below)."""
     start = default_start() - timedelta(days=api_days_behind)
     world = World(SimulatorConfig(users=USERS, seed=5, start=start, rate_limits=LIMITS))
     with start_in_thread(world) as simulator:
@@ -89,36 +70,31 @@ def test_five_simulated_days_lose_and_double_no_event(
         monkeypatch.setenv("ATLASSIAN_API_KEY", world.api_key)
         settings = load_settings()
         loaded: set[tuple[str, str]] = set()
-        for day in range(4):
-            if day:
-                world.advance(1)  # POST /_simulator/advance?days=1, the local clock left alone
+        # Days 1-4 one at a time, then two days' events at once (day 6), then the same day again.
+        for advance in (0, 1, 1, 1, 2, 0):
+            if advance:
+                world.advance(advance)  # POST /_simulator/advance?days=N, the local clock left alone
             _seatwatch_extract(capsys)
             raw = _ids(settings, "raw.audit_events")
             assert len(raw) == len(set(raw))  # 0 duplicated
             assert _served(world) - set(raw) == set()  # 0 missing
             assert _last_extract_events(settings) == len(set(raw) - loaded)  # the run record is right
-            assert not day or set(raw) > loaded  # the day brought new events to count
+            # Every simulated day brought new events to count; the same day again brings none.
+            assert set(raw) > loaded if advance else set(raw) >= loaded
             loaded = set(raw)
 
-        world.advance(2)  # two days' events at once, so the run record below has something to count
-        if day_6 == "run":
-            run_id = _seatwatch_run(capsys)
-            events_loaded = _events_loaded(settings, run_id)
-            mart = _ids(settings, "marts.fct_audit_events")
-            assert len(mart) == len(set(mart)) and set(mart) == set(_ids(settings, "raw.audit_events"))
-        else:
-            _seatwatch_extract(capsys)
-            events_loaded = _last_extract_events(settings)
-        raw = _ids(settings, "raw.audit_events")
-        assert len(raw) == len(set(raw))
-        assert _served(world) - set(raw) == set()
-        assert events_loaded == len(set(raw) - loaded) > 0
-        loaded = set(raw)
 
-        # The same simulated day again changes nothing.
-        _seatwatch_extract(capsys)
-        assert sorted(_ids(settings, "raw.audit_events")) == sorted(loaded)
-        assert _last_extract_events(settings) == 0
+def test_a_seatwatch_run_records_the_events_it_loaded(demo_run: DemoRun) -> None:
+    """The CLI's run record, published (the shared demo run, a first load: every event is new), and the marts
+    hold exactly the raw events."""
+    assert demo_run.exit_code == 0, demo_run.stderr
+    with connect(demo_run.data_dir / "warehouse.duckdb", read_only=True) as con:
+        raw = con.execute("select org_id, event_id from raw.audit_events").fetchall()
+        mart = con.execute("select org_id, event_id from marts.fct_audit_events").fetchall()
+    with connect(demo_run.published, read_only=True) as con:
+        [(loaded,)] = con.execute("select events_loaded from marts.pipeline_runs").fetchall()
+    assert len(raw) == len(set(raw)) > 0 and sorted(mart) == sorted(raw)
+    assert loaded == len(raw)
 
 
 def test_dagster_and_schedule_runs_record_the_events_they_loaded(
@@ -141,7 +117,7 @@ def test_dagster_and_schedule_runs_record_the_events_they_loaded(
         from_ui = job.execute_in_process(instance=instance, asset_selection=raw_assets)
         assert from_ui.success
         first = set(_ids(settings, "raw.audit_events"))
-        assert _events_loaded(settings, from_ui.run_id, "raw.extract_runs") == len(first) > 0
+        assert _events_loaded(settings, from_ui.run_id) == len(first) > 0
 
         world.advance(1)
         context = dg.build_schedule_context(instance=instance, repository_def=defs.get_repository_def())
@@ -150,7 +126,7 @@ def test_dagster_and_schedule_runs_record_the_events_they_loaded(
         assert scheduled.success
         second = set(_ids(settings, "raw.audit_events"))
         assert second > first and _served(world) <= second
-        assert _events_loaded(settings, scheduled.run_id, "raw.extract_runs") == len(second - first)
+        assert _events_loaded(settings, scheduled.run_id) == len(second - first)
         assert dlt_asset_key("extract_runs") in {
             event.asset_key for event in scheduled.get_asset_materialization_events()
         }
