@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config.offline import apply_offline_defaults
+from tests.dbt_runner import share_parse_state
 
 apply_offline_defaults()
 
@@ -33,6 +34,14 @@ def _isolated_configuration(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     # Never the project's .dagster_home/: its runs and pool slots would carry over between tests and runs.
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
     yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_dbt_parse_per_session(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> None:
+    """Under pytest-xdist, the workers that run dbt in process share dbt's parse state (tests/dbt_runner.py)
+    in the session's temporary folder, which every worker's own folder sits in."""
+    if worker_id != "master":
+        share_parse_state(tmp_path_factory.getbasetemp().parent / "dbt-parse")
 
 
 @dataclass(frozen=True)
