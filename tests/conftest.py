@@ -85,11 +85,14 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
 DEMO_RUN_GROUP = pytest.mark.xdist_group("demo_run")
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups; after pytest-randomly's shuffle
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "demo_run" in getattr(item, "fixturenames", ()):
             item.add_marker(DEMO_RUN_GROUP)
+    # The end-to-end tests (marked slow, up to a minute and a half each) are handed out first, in their
+    # shuffled order, then the rest: one drawn last would keep a worker busy long after the others finished.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.hookimpl(trylast=True)  # after pytest-xdist has tagged the grouped tests
