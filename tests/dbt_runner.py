@@ -43,14 +43,12 @@ def share_parse_state(folder: Path) -> None:
 def _parse(warehouse: Path, work: Path) -> Any:
     from dbt.cli.main import dbtRunner
 
-    if not _shared_parse:
-        return dbtRunner().invoke(["parse", *_options(warehouse, work), *_vars(warehouse), "--quiet"])
-    [folder] = _shared_parse
+    folder = _shared_parse[0] if _shared_parse else work
     folder.mkdir(parents=True, exist_ok=True)
     # One warehouse path for every process (never opened: parsing does not connect), as dbt's partial parse
     # needs the same vars and profile; one process at a time, as dbt writes its state in place.
     stand_in = folder / warehouse.name
-    with (folder / ".lock").open("w") as lock:
+    with (folder / ".parse.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
         return dbtRunner().invoke(["parse", *_options(stand_in, folder), *_vars(stand_in), "--quiet"])
 
