@@ -45,6 +45,7 @@ from pipeline.simulator.model import SimulatorConfig  # noqa: E402
 from pipeline.simulator.server import start_in_thread  # noqa: E402
 from pipeline.simulator.world import World  # noqa: E402
 from tests.processes import seatwatch_env  # noqa: E402
+from tests.reclaim.published_facts import read_published_facts  # noqa: E402
 
 MAX = 25
 KILL_AFTER = 10
@@ -106,27 +107,8 @@ def main() -> int:
         print(done.stdout)
         plan = json.loads(plan_path.read_text())
         published = data / "seatwatch.duckdb"
-        with duckdb.connect(str(published), read_only=True) as con:
-            groups = {
-                r[0]: r[1:]
-                for r in con.execute(
-                    "select group_id, is_multi_product, is_admin_group, is_external_synced "
-                    "from marts.dim_groups"
-                ).fetchall()
-            }
-            lanes = {
-                (r[0], r[1], r[2]): r[3]
-                for r in con.execute(
-                    "select account_id, product_key, site_id, reclaim_lane from marts.fct_user_product_access"
-                ).fetchall()
-            }
-            users = {
-                r[0]: r[1:]
-                for r in con.execute(
-                    "select account_id, is_exempt, is_org_admin, is_site_admin, account_type "
-                    "from marts.dim_users"
-                ).fetchall()
-            }
+        facts = read_published_facts(published)
+        lanes, users, groups = facts.lanes, facts.users, facts.groups
 
         removals = [a for a in plan["actions"] if a["kind"] == "remove_memberships"]
         check(len(removals) > MAX + 1, f"the plan has more than {MAX + 1} removals ({len(removals)})")

@@ -33,6 +33,7 @@ from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World
 from pipeline.warehouse import connect
 from tests.conftest import DemoRun
+from tests.reclaim.published_facts import read_published_facts
 
 
 @dataclass
@@ -87,25 +88,8 @@ def _cli(org: Org, monkeypatch: pytest.MonkeyPatch, *argv: str) -> tuple[int, st
 
 def test_the_plan_acts_only_on_cleanup_ready_seats_of_single_product_groups(demo_run: DemoRun) -> None:
     plan = build_plan(demo_run.published, Filters())
-    with connect(demo_run.published, read_only=True) as con:
-        lanes = {
-            (a, p, s): lane
-            for a, p, s, lane in con.execute(
-                "select account_id, product_key, site_id, reclaim_lane from marts.fct_user_product_access"
-            ).fetchall()
-        }
-        users = {
-            row[0]: row[1:]
-            for row in con.execute(
-                "select account_id, is_exempt, is_org_admin, is_site_admin, account_type from marts.dim_users"
-            ).fetchall()
-        }
-        groups = {
-            row[0]: row[1:]
-            for row in con.execute(
-                "select group_id, is_multi_product, is_admin_group, is_external_synced from marts.dim_groups"
-            ).fetchall()
-        }
+    facts = read_published_facts(demo_run.published)
+    lanes, users, groups = facts.lanes, facts.users, facts.groups
     assert plan["actions"] and plan["no_action"]
     for action in plan["actions"]:
         assert users[action["account_id"]] == (False, False, False, "atlassian")
