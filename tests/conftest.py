@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 from io import StringIO
 from pathlib import Path
 
@@ -24,6 +25,26 @@ def _clear_configuration(env: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(_CONFIG_PREFIXES):
             env.delenv(name)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--simulated-start",
+        metavar="YYYY-MM-DD",
+        type=date.fromisoformat,
+        default=None,
+        help="the day the date-sensitive tests' simulated worlds start on (default: today, as a user's does)",
+    )
+
+
+@pytest.fixture
+def simulated_start(request: pytest.FixtureRequest) -> datetime:
+    """Where a test's world starts: today at 06:00 UTC as for a user, or the day ``--simulated-start`` names,
+    so that a test whose world depends on the date can be run for any date (DEVELOPERS.md, "Any date")."""
+    from pipeline.simulator.model import default_start
+
+    day = request.config.getoption("--simulated-start")
+    return default_start() if day is None else datetime.combine(day, time(6), tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
