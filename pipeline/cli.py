@@ -1,6 +1,6 @@
 """The ``seatwatch`` command.
 
-Each subcommand lives in the module that owns its work and registers itself here; this file only wires
+Each subcommand is a module of ``pipeline/commands/`` that registers itself here; this file only wires
 them together and turns :class:`~pipeline.config.errors.SeatwatchError` into one line on stderr and an exit
 code (0 success, 1 run failed, 2 bad usage or configuration).
 """
@@ -26,15 +26,18 @@ class OneLineParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     # Imported here so `seatwatch --help` stays fast and importing pipeline.cli has no side effects.
-    from pipeline.commands import doctor as doctor_command
-    from pipeline.commands import extract as extract_command
-    from pipeline.commands import reclaim as reclaim_command
-    from pipeline.commands import report as report_command
-    from pipeline.commands import run as run_command
-    from pipeline.commands import ui as ui_command
-    from pipeline.commands.docs_site import command as docs_command
-    from pipeline.readers.report import command as html_report_command
-    from pipeline.simulator import command as simulator_command
+    from pipeline.commands import (
+        docs,
+        doctor,
+        export,
+        extract,
+        reclaim,
+        report,
+        run,
+        simulator,
+        status,
+        ui,
+    )
 
     parser = OneLineParser(
         prog="seatwatch",
@@ -51,15 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    doctor_command.register(subparsers)
-    extract_command.register(subparsers)
-    report_command.register(subparsers)
-    run_command.register(subparsers)
-    reclaim_command.register(subparsers)
-    ui_command.register(subparsers)
-    html_report_command.register(subparsers)
-    docs_command.register(subparsers)
-    simulator_command.register(subparsers)
+    for command in (doctor, extract, export, status, run, reclaim, ui, report, docs, simulator):
+        command.register(subparsers)
     return parser
 
 

@@ -1,4 +1,5 @@
-"""The layers of ``pipeline/`` point down only, and configuration travels explicitly (issue 10)."""
+"""The layers of ``pipeline/`` point down only, modules import each other one way, every CLI command lives in
+``pipeline/commands/``, and configuration travels explicitly."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ RANKS = {
     "config": 0,
     "warehouse": 1,
     "analyst_surface": 1,
+    # Is the org ready? (``seatwatch doctor``): the API client and the seeds, read-only.
+    "doctor": 2,
     "atlassian": 1,
     "simulator": 1,
     # Process safety (locks, the Dagster instance, signals, children): above config only, so the simulator
@@ -86,3 +89,58 @@ def test_one_place_runs_the_dlt_pipeline() -> None:
         and isinstance(node.func.value, ast.Name) and node.func.value.id in ("pipeline", "dlt")
     ]  # fmt: skip
     assert callers == ["extract/run.py"]
+
+
+def _module_name(path: Path) -> str:
+    parts = ("pipeline", *path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Module → the ``pipeline`` modules it imports, anywhere in it (``TYPE_CHECKING`` blocks included)."""
+    modules = {_module_name(path): tree for path, tree in _modules()}
+    graph: dict[str, set[str]] = {}
+    for name, tree in modules.items():
+        targets = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("pipeline"):
+                for alias in node.names:
+                    submodule = f"{node.module}.{alias.name}"
+                    targets.add(submodule if submodule in modules else node.module)
+            elif isinstance(node, ast.Import):
+                targets |= {alias.name for alias in node.names if alias.name.startswith("pipeline")}
+        graph[name] = {target for target in targets if target in modules and target != name}
+    return graph
+
+
+def test_no_import_cycle() -> None:
+    graph = _import_graph()
+    cycles, done = [], set()
+
+    def visit(name: str, path: list[str]) -> None:
+        if name in path:
+            cycles.append(" -> ".join([*path[path.index(name) :], name]))
+            return
+        if name in done:
+            return
+        for target in sorted(graph[name]):
+            visit(target, [*path, name])
+        done.add(name)
+
+    for name in sorted(graph):
+        visit(name, [])
+    assert cycles == []
+
+
+def test_every_command_lives_in_pipeline_commands() -> None:
+    """``add_parser`` (a subcommand) is called in ``pipeline/commands/`` only."""
+    outside = [
+        str(path.relative_to(ROOT))
+        for path, tree in _modules()
+        if path.parent != ROOT / "commands"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "add_parser"
+    ]
+    assert outside == []

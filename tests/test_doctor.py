@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pipeline.atlassian.doctor import diagnose, reset_precision
 from pipeline.cli import main
+from pipeline.doctor.checks import diagnose, reset_precision
 from pipeline.simulator.app import create_app
 from pipeline.simulator.model import SimulatorConfig
 from pipeline.simulator.server import start_in_thread

@@ -5,7 +5,7 @@ import pytest
 
 from pipeline.commands import progress as progress_module
 from pipeline.commands.progress import StderrProgress
-from pipeline.sources.atlassian_admin import ELAPSED, FINAL
+from pipeline.config.shared import ELAPSED, FINAL
 
 
 class FakeClock:

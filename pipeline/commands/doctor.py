@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _handle(args: argparse.Namespace) -> int:
     settings = load_settings()  # a bad configuration ends here with exit code 2, before any request
-    from pipeline.atlassian.doctor import diagnose, format_reports, to_json
+    from pipeline.doctor.checks import diagnose, format_reports, to_json
 
     with api_settings(settings, quiet=args.json) as resolved:
         reports = diagnose(resolved)

@@ -16,10 +16,9 @@ import dagster as dg
 from pipeline.config.settings import Settings
 from pipeline.runtime.instance import open_instance
 from pipeline.runtime.locking import data_folder_lock, wait_for_holder
-from pipeline.runtime.recovery import is_dead, recover_dead_runs
+from pipeline.runtime.recovery import IN_PROGRESS, is_dead, recover_dead_runs
 from pipeline.runtime.run_records import FAILED, SUCCESS, force_status, settle_finished_runs
 
-_IN_PROGRESS = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
 _POLL_SECONDS = 2.0
 
 
@@ -37,7 +36,7 @@ def abort_left_packages(settings: Settings) -> int:
 
 
 def _live_runs(instance: dg.DagsterInstance, settings: Settings) -> list[dg.DagsterRun]:
-    runs = instance.get_runs(filters=dg.RunsFilter(statuses=_IN_PROGRESS))
+    runs = instance.get_runs(filters=dg.RunsFilter(statuses=IN_PROGRESS))
     return [run for run in runs if not is_dead(instance, run, holding_data_dir=settings.data_dir)]
 
 

@@ -11,7 +11,7 @@ import sys
 import time
 from typing import Any, TextIO
 
-from pipeline.sources.atlassian_admin import ELAPSED, FINAL
+from pipeline.config.shared import ELAPSED, FINAL
 
 _NOT_SHOWN = {"org_id", "done", "total", FINAL, ELAPSED}
 

@@ -15,11 +15,10 @@ from collections.abc import Mapping
 import dagster as dg
 
 from pipeline.config.settings import Settings
+from pipeline.config.shared import DAILY_JOB_NAME, ProgressFn, no_progress
 from pipeline.definitions import defs
 from pipeline.defs.ingest import API_CLOCK_OFFSET, EXTRACT_RUNS_KEY
-from pipeline.defs.resources import PROGRESS, SETTINGS, no_progress
-from pipeline.defs.schedules import DAILY_JOB_NAME
-from pipeline.sources.atlassian_admin import ProgressFn
+from pipeline.defs.resources import PROGRESS, SETTINGS
 
 
 def run_daily_job(

@@ -13,9 +13,9 @@ import dagster as dg
 
 from pipeline.config.freshness import stale_after_hours, stale_orgs, utc
 from pipeline.config.settings import Settings
+from pipeline.config.shared import FINAL, ProgressFn
 from pipeline.defs.ingest import EXTRACT_RUNS_KEY, USERS_KEY
 from pipeline.defs.pools import DUCKDB_POOL
-from pipeline.sources.atlassian_admin import FINAL, ProgressFn
 from pipeline.warehouse import connect
 
 

@@ -21,8 +21,7 @@ from dagster_dbt import DbtProject
 
 from pipeline.config.offline import OFFLINE_ENV
 from pipeline.config.paths import DBT_PROJECT_DIR
-from pipeline.defs.resources import dbt_executable
-from pipeline.runtime.children import guarded_run
+from pipeline.runtime.children import dbt_executable, guarded_run
 
 # Artefacts of dbt runs, not inputs of the manifest.
 _NOT_SOURCES = {"target", "logs", "dbt_packages"}

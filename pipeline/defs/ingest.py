@@ -37,7 +37,6 @@ from pipeline.sources.atlassian_admin import (
 
 USERS_KEY = dlt_asset_key("users")
 EXTRACT_RUNS_KEY = dlt_asset_key(RUN_RECORD_RESOURCE)
-AUDIT_EVENTS_KEY = dlt_asset_key("audit_events")
 API_CLOCK_OFFSET = "api_clock_offset_seconds"
 
 _SPEC_SOURCE = atlassian_admin([], RunInfo(run_id="definitions", activity_lag_hours=24))

@@ -12,13 +12,13 @@ import duckdb
 
 from pipeline.config.errors import lock_error_in
 from pipeline.config.settings import Settings
+from pipeline.config.shared import FINAL, ProgressFn
 from pipeline.defs.pools import DUCKDB_POOL
 from pipeline.defs.translator import PUBLISHED_GROUP
 from pipeline.readers.report.page import report_path_beside, write_report
 from pipeline.readers.run_history import PUBLISHED_COPY_KEY
 from pipeline.readers.summary import RunSummary, build_summary
 from pipeline.runtime.run_records import FAILED, SUCCESS, force_status, set_status
-from pipeline.sources.atlassian_admin import FINAL, ProgressFn
 from pipeline.warehouse import connect, publish
 
 # This run's extract when it had one (a run may only rebuild the marts), else the latest extract.

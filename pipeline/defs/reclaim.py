@@ -13,12 +13,12 @@ from pathlib import Path
 import dagster as dg
 
 from pipeline.config.settings import Settings
+from pipeline.config.shared import RECLAIM_JOB_NAME
 from pipeline.defs.pools import DUCKDB_POOL
 from pipeline.reclaim.apply import apply_plan, check_settings_for_writes
 from pipeline.reclaim.plan import DEFAULT_MAX_ACTIONS
 from pipeline.runtime.locking import data_folder_lock
 
-RECLAIM_JOB_NAME = "seatwatch_reclaim_apply"
 RECLAIM_JOURNAL_KEY = dg.AssetKey("reclaim_journal")
 
 reclaim_journal = dg.AssetSpec(

@@ -10,19 +10,18 @@ together with its terminal progress reporter as ``progress``.
 from __future__ import annotations
 
 import importlib.metadata
-import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
-from pathlib import Path
-from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging import version
 
 from pipeline.config.settings import Settings, load_settings
+from pipeline.config.shared import no_progress
 from pipeline.extract.demo import api_settings
+from pipeline.runtime.children import dbt_executable
 
 SETTINGS = "settings"
 PROGRESS = "progress"
@@ -44,10 +43,6 @@ class SettingsResource(dg.ConfigurableResource):
             yield settings
 
 
-def no_progress(step: str, counters: dict[str, Any]) -> None:
-    """Runs launched from the UI report progress in their log only."""
-
-
 class SeatwatchDbtCliResource(DbtCliResource):
     @cached_property
     def _cli_version(self) -> version.Version:
@@ -62,11 +57,6 @@ class SeatwatchDbtCliResource(DbtCliResource):
         # fetch_column_metadata(), which Seatwatch does not call; dbt itself runs in its own process. An
         # invocation without an adapter is what dagster-dbt does for dbt Fusion.
         return None
-
-
-def dbt_executable() -> str:
-    # The venv's dbt, whether or not the venv is activated (`uv run` and `dagster dev` differ on PATH).
-    return str(Path(sys.executable).with_name("dbt"))
 
 
 def build_resources(dbt_project: DbtProject) -> dict[str, object]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipeline.readers.run_history import DAILY_JOB_NAME
+from pipeline.config.shared import DAILY_JOB_NAME
 
 daily_job = dg.define_asset_job(
     DAILY_JOB_NAME,

@@ -14,10 +14,10 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from pipeline.config.offline import apply_offline_defaults
 from pipeline.config.settings import Settings
+from pipeline.config.shared import FINAL, ProgressFn
 from pipeline.defs.dbt_project import seatwatch_dbt_project
 from pipeline.defs.pools import DUCKDB_POOL
 from pipeline.defs.translator import SeatwatchDbtTranslator
-from pipeline.sources.atlassian_admin import FINAL, ProgressFn
 from pipeline.warehouse import check_unlocked
 
 dbt_project = seatwatch_dbt_project()

@@ -15,12 +15,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.readers.run_tags import DATA_DIR_TAG, trigger_of
+from pipeline.config.shared import DAILY_JOB_NAME, DATA_DIR_TAG
+from pipeline.readers.run_tags import trigger_of
 from pipeline.readers.step_failures import failure_from_error_info, headline
 
 # The daily job's name and the published copy's asset key, named here (pipeline.defs builds both from these)
 # so that status reads the instance without loading the definitions.
-DAILY_JOB_NAME = "seatwatch_daily"
 PUBLISHED_COPY_KEY = "published_copy"
 
 SUCCEEDED = "succeeded"
@@ -83,7 +83,7 @@ def _moment(timestamp: float | None) -> datetime | None:
 
 
 @contextmanager
-def open_instance(home: Path) -> Iterator[Any]:
+def _read_instance(home: Path) -> Iterator[Any]:
     import dagster as dg
 
     with dg.DagsterInstance.from_config(str(home)) as instance:
@@ -136,7 +136,7 @@ def read_history(home: Path, data_dir: Path, published: Path, *, limit: int = 5)
         return History([], None)
     import dagster as dg
 
-    with open_instance(home) as instance:
+    with _read_instance(home) as instance:
         records = instance.get_run_records(
             filters=dg.RunsFilter(job_name=DAILY_JOB_NAME), limit=max(limit * 4, 20)
         )

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-TRIGGER_TAG = "seatwatch/trigger"
-DATA_DIR_TAG = "seatwatch/data_dir"
+from pipeline.config.shared import DATA_DIR_TAG, TRIGGER_TAG
+
 CLI = "cli"
 # Dagster's system tags (dagster._core.storage.tags), spelled out to keep this module free of Dagster.
 SCHEDULE_NAME_TAG = "dagster/schedule_name"

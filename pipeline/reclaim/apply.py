@@ -28,8 +28,9 @@ from typing import Any
 
 from pipeline.atlassian import errors as api_errors
 from pipeline.config.errors import ConfigurationError, SeatwatchError
+from pipeline.config.seeds import exempt_accounts, product_aliases
 from pipeline.config.settings import Settings
-from pipeline.reclaim.fresh import FreshUser, exempt_accounts, parse_fresh, product_aliases, skip_reason
+from pipeline.reclaim.fresh import FreshUser, parse_fresh, skip_reason
 from pipeline.reclaim.journal import (
     APPLIED,
     FAILED,

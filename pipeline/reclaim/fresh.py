@@ -4,34 +4,18 @@ Two calls per action, through the same paced client as every other call: the v2 
 account (status, platform roles, groups) and its v1 last-active dates. :func:`skip_reason` compares them
 with the plan and names the first difference, or returns None when acting is still safe.
 
-Product keys of last-active dates are normalised with the dbt seed ``product_aliases.csv`` (read as it is,
-so the mapping stays written once), and ``exempt_accounts.csv`` is read at apply time, so an account
+Product keys of last-active dates are normalised with the dbt seed ``product_aliases.csv`` by the rule the
+models use (``pipeline/config/seeds.py``), and ``exempt_accounts.csv`` is read at apply time, so an account
 exempted after the plan was made is never touched.
 """
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pipeline.config.paths import DBT_PROJECT_DIR
-
-SEEDS = DBT_PROJECT_DIR / "seeds"
-
-
-def _seed(name: str) -> list[dict[str, str]]:
-    with (SEEDS / name).open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-def product_aliases() -> dict[str, str]:
-    return {row["alias"]: row["product_key"] for row in _seed("product_aliases.csv")}
-
-
-def exempt_accounts() -> set[str]:
-    return {row["account_id"] for row in _seed("exempt_accounts.csv") if row.get("account_id")}
+from pipeline.config.seeds import product_key
 
 
 @dataclass(frozen=True)
@@ -63,10 +47,10 @@ def parse_fresh(
         key, site, day = entry.get("key"), _site_of(entry.get("id")), entry.get("last_active")
         if not key or not site or not day:
             continue
-        if key not in aliases:
+        product = product_key(key, aliases)
+        if product is None:
             unknown.add(key)
             continue
-        product = aliases[key]
         seen[(product, site)] = max(day, seen.get((product, site), day))
     return FreshUser(
         listed=True,

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import types
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 _PR_SET_DEATHSIG = 1
@@ -53,6 +54,11 @@ def child_environment(env: Mapping[str, str] | None = None) -> dict[str, str]:
         if (name in _ALLOWED_NAMES or name.startswith(_ALLOWED_PREFIXES))
         and not name.startswith("ATLASSIAN_")
     }
+
+
+def dbt_executable() -> str:
+    """The venv's dbt, whether or not the venv is activated (`uv run` and `dagster dev` differ on PATH)."""
+    return str(Path(sys.executable).with_name("dbt"))
 
 
 def die_with_parent(signum: int = signal.SIGKILL) -> Callable[[], None]:

@@ -22,15 +22,14 @@ from pathlib import Path
 import dagster as dg
 from dagster._core.events import DagsterEventType
 
+from pipeline.config.shared import DATA_DIR_TAG, TRIGGER_TAG
 from pipeline.runtime.processes import host, is_alive, start_ticks
 
 PID_TAG = "seatwatch/pid"
 PID_START_TAG = "seatwatch/pid_start"
 HOST_TAG = "seatwatch/host"
-DATA_DIR_TAG = "seatwatch/data_dir"
-TRIGGER_TAG = "seatwatch/trigger"
 
-_IN_PROGRESS = [
+IN_PROGRESS = [
     dg.DagsterRunStatus.STARTING,
     dg.DagsterRunStatus.STARTED,
     dg.DagsterRunStatus.CANCELING,
@@ -93,7 +92,7 @@ def recover_dead_runs(
     the caller holds the data folder, since only then no live run can be using them.
     """
     recovered = []
-    for run in instance.get_runs(filters=dg.RunsFilter(statuses=_IN_PROGRESS)):
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=IN_PROGRESS)):
         if not is_dead(instance, run, holding_data_dir=holding_data_dir):
             continue
         instance.report_run_failed(

@@ -30,7 +30,8 @@ holds integer epoch seconds to keep 100,000 users small in memory.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
+from typing import Protocol
 
 PRODUCTS = ("jira-software", "confluence", "jira-service-desk")
 PRODUCT_NAMES = {
@@ -204,10 +205,6 @@ class Group:
         ]
 
 
-# Personas drive activity. `bot` and `customer` are never active; `never` has seats it never uses.
-PERSONAS = ("daily", "weekly", "monthly", "rare", "dormant", "never", "bot", "customer")
-
-
 @dataclass(slots=True, eq=False)
 class User:
     """An account in an org: the fields the API shows, then latent truth the API does not show."""
@@ -323,3 +320,23 @@ class Org:
     # Invites that were in the audit log at some point since the world started and have aged out of it
     # since: a warehouse that loaded them still knows them (subject account id -> invite time).
     expired_invites: dict[str, datetime] = field(default_factory=dict)
+
+
+class WorldState(Protocol):
+    """What the write side (``writes.py``) and the ground truth (``truth.py``) read of the world. ``World``
+    (``world.py``) implements it and builds both, so the imports point one way: world → writes, truth →
+    model."""
+
+    config: SimulatorConfig
+    now: datetime
+    orgs: dict[str, Org]
+
+    @property
+    def lag(self) -> timedelta: ...
+
+    @property
+    def activity_complete_through(self) -> datetime: ...
+
+    def changed(self) -> None: ...
+
+    def audit_events(self, org_id: str) -> tuple[AuditEvent, ...]: ...

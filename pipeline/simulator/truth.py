@@ -37,14 +37,11 @@ reclaim rules on top (lifecycle gating, ``invite_not_accepted``).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pipeline.simulator import activity
 from pipeline.simulator.access import access_map
-from pipeline.simulator.model import CONTRACT_PRODUCT_KEYS, Org, SeatKey, User
-
-if TYPE_CHECKING:
-    from pipeline.simulator.world import World
+from pipeline.simulator.model import CONTRACT_PRODUCT_KEYS, Org, SeatKey, User, WorldState
 
 LIFECYCLE_STATUSES = (
     "removed",
@@ -231,7 +228,7 @@ def _user_truth(
     }
 
 
-def _invite_events(world: World, org: Org) -> dict[str, datetime]:
+def _invite_events(world: WorldState, org: Org) -> dict[str, datetime]:
     """Per subject, the earliest invite the audit log has shown since the world started."""
     invites: dict[str, datetime] = dict(org.expired_invites)
     for event in world.audit_events(org.id):
@@ -250,7 +247,7 @@ def _counts(users: list[dict[str, Any]], key: str, values: tuple[str, ...]) -> d
 
 
 def build_truth(
-    world: World,
+    world: WorldState,
     org_id: str | None = None,
     inactive_after_days: int = 90,
     new_user_grace_days: int = 30,

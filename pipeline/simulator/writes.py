@@ -18,7 +18,6 @@ import random
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from pipeline.simulator import activity
 from pipeline.simulator.access import access_map, seats_of
@@ -31,10 +30,8 @@ from pipeline.simulator.model import (
     Org,
     SeatKey,
     User,
+    WorldState,
 )
-
-if TYPE_CHECKING:
-    from pipeline.simulator.world import World
 
 
 class WriteRefused(Exception):
@@ -109,7 +106,7 @@ class Writer:
     """The world's write side (``World.writes``): the four changes, their events, the write log, and the
     product use a test adds through the control endpoint."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: WorldState) -> None:
         self.world = world
         self.log: list[WriteRecord] = []
         self._events_made = 0

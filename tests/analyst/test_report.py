@@ -17,7 +17,7 @@ from dagster import AssetKey, DagsterEventType, DagsterInstance
 
 from benchmarks.report_in_browser import check_report, find_browser
 from pipeline.cli import main
-from pipeline.commands.docs_site.command import serve
+from pipeline.commands.docs import serve
 from pipeline.readers.report.charts import all_charts
 from pipeline.readers.report.marts import read_report_data
 from pipeline.readers.summary import build_summary

@@ -10,9 +10,10 @@ import dagster as dg
 import pytest
 
 from pipeline.config.paths import PROJECT_ROOT
+from pipeline.config.shared import DAILY_JOB_NAME
 from pipeline.definitions import defs
 from pipeline.defs.pools import DUCKDB_POOL
-from pipeline.defs.schedules import DAILY_JOB_NAME, daily_schedule
+from pipeline.defs.schedules import daily_schedule
 
 # The reclaim journal is written beside raw (by seatwatch reclaim), and read by staging like raw.
 GROUP_ORDER = ["raw", "reclaim", "staging", "intermediate", "marts", "published"]
@@ -121,7 +122,8 @@ def test_checks(graph) -> None:
 
 
 def test_the_reclaim_job_is_never_part_of_the_daily_job(graph) -> None:
-    from pipeline.defs.reclaim import RECLAIM_JOB_NAME, RECLAIM_JOURNAL_KEY
+    from pipeline.config.shared import RECLAIM_JOB_NAME
+    from pipeline.defs.reclaim import RECLAIM_JOURNAL_KEY
 
     daily = defs.resolve_job_def(DAILY_JOB_NAME)
     assert RECLAIM_JOURNAL_KEY not in daily.asset_layer.executable_asset_keys

@@ -8,8 +8,9 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.config.settings import Settings, load_settings
+from pipeline.config.shared import DAILY_JOB_NAME
 from pipeline.definitions import defs
-from pipeline.defs.schedules import DAILY_JOB_NAME, daily_schedule
+from pipeline.defs.schedules import daily_schedule
 from pipeline.defs.translator import dlt_asset_key
 from pipeline.simulator.model import SimulatorConfig
 from pipeline.simulator.server import start_in_thread

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from pipeline import cli
-from pipeline.simulator import command
+from pipeline.commands import simulator as command
 
 
 def _config(argv: list[str], monkeypatch: pytest.MonkeyPatch, env: dict[str, str] | None = None):

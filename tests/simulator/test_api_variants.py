@@ -8,8 +8,8 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
+from pipeline.commands import simulator as command
 from pipeline.config.errors import ConfigurationError
-from pipeline.simulator import command
 from tests.simulator.conftest import client_for, collect_v2_users
 
 pytestmark = pytest.mark.anyio

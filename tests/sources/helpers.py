@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from pipeline.atlassian.doctor import load_aliases
+from pipeline.config.seeds import product_aliases, product_key
 from pipeline.config.settings import Settings, load_settings
 from pipeline.extract.run import ExtractResult, run_extract
 from pipeline.simulator.app import create_app
@@ -65,7 +65,7 @@ def truth_last_active(world: World) -> dict[tuple[str, str, str, str], datetime]
 
 def raw_last_active(settings: Settings) -> dict[tuple[str, str, str, str], datetime]:
     """Raw keeps the endpoint's product keys; compared with the truth through the alias seed, as dbt does."""
-    aliases = load_aliases()
+    aliases = product_aliases()
     rows = query(
         settings,
         """select org_id, account_id, product_key, site_id, last_active_at
@@ -73,6 +73,6 @@ def raw_last_active(settings: Settings) -> dict[tuple[str, str, str, str], datet
     )
     latest: dict[tuple[str, str, str, str], datetime] = {}
     for org, account, product, site, at in rows:
-        key = (org, account, aliases.get(product, product), site)
+        key = (org, account, product_key(product, aliases) or product, site)
         latest[key] = max(latest.get(key, at), at).astimezone(UTC)
     return latest

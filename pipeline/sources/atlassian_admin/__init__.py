@@ -22,18 +22,15 @@ from typing import Any
 
 import dlt
 
+from pipeline.config.shared import ProgressFn, no_progress
 from pipeline.sources.atlassian_admin import events, org, roles, users
 from pipeline.sources.atlassian_admin.events import AUDIT_RETENTION_DAYS, EVENTS_OVERLAP, events_start
 from pipeline.sources.atlassian_admin.run import (
-    ELAPSED,
-    FINAL,
     OrgSession,
-    ProgressFn,
     ReadFailures,
     RunInfo,
     RunTally,
     extract_runs,
-    no_progress,
     user_read_failures,
 )
 
@@ -44,14 +41,11 @@ LOADED_AFTER_DATA = ("user_read_failures", RUN_RECORD_RESOURCE)
 
 __all__ = [
     "AUDIT_RETENTION_DAYS",
-    "ELAPSED",
     "EVENTS_OVERLAP",
-    "FINAL",
     "LOADED_AFTER_DATA",
     "RUN_RECORD_RESOURCE",
     "SOURCE_NAME",
     "OrgSession",
-    "ProgressFn",
     "RunInfo",
     "atlassian_admin",
     "events_start",

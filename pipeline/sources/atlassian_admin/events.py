@@ -13,8 +13,9 @@ from typing import Any
 
 import dlt
 
+from pipeline.config.shared import ProgressFn
 from pipeline.sources.atlassian_admin import mappers, schema
-from pipeline.sources.atlassian_admin.run import OrgSession, OrgTally, ProgressFn, RunTally
+from pipeline.sources.atlassian_admin.run import OrgSession, OrgTally, RunTally
 
 # The org audit log keeps 180 days; a first load takes all of it (invites live only there).
 AUDIT_RETENTION_DAYS = 180

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,15 +10,6 @@ from typing import Any
 import dlt
 
 from pipeline.sources.atlassian_admin import schema
-
-# progress(step, counters): long steps report how far they are (the CLI draws it, Dagster logs it).
-ProgressFn = Callable[[str, dict[str, Any]], None]
-FINAL = "final"  # a counter key: this report is the step's last (for steps without done/total)
-ELAPSED = "elapsed"  # a counter key: the step's duration in seconds, when the step measured it itself
-
-
-def no_progress(step: str, counters: dict[str, Any]) -> None:
-    """Report nothing."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +34,6 @@ class OrgTally:
 
     users: int = 0
     last_active: int = 0
-    users_fanned_out: int = 0  # users whose last-active dates took a call of their own
     events: int = 0
     extracted_at: datetime | None = None  # the API's Date of the users snapshot
     strategy: str | None = None  # "bulk" or "per_user", as the users listing decided
@@ -81,10 +71,6 @@ def user_read_failures(failures: ReadFailures) -> Any:
             yield list(failures)
 
     return rows
-
-
-def _strategy(run: RunInfo) -> str:
-    return "per_user" if run.strategy == "per_user" else "bulk"
 
 
 def extract_runs(sessions: Sequence[OrgSession], run: RunInfo, tally: RunTally) -> Any:

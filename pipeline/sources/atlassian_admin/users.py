@@ -19,14 +19,9 @@ from typing import Any
 import dlt
 
 from pipeline.atlassian.errors import AtlassianApiError
+from pipeline.config.shared import ProgressFn
 from pipeline.sources.atlassian_admin import mappers, schema
-from pipeline.sources.atlassian_admin.run import (
-    OrgSession,
-    ProgressFn,
-    ReadFailures,
-    RunInfo,
-    RunTally,
-)
+from pipeline.sources.atlassian_admin.run import OrgSession, ReadFailures, RunInfo, RunTally
 
 log = logging.getLogger("seatwatch.extract")
 

@@ -63,7 +63,7 @@ def _interrupt(signum: int, frame: object) -> None:
 def _handle(args: argparse.Namespace) -> int:
     if not 0 <= args.port < 65536:
         raise ConfigurationError(f"--port must be between 0 and 65535 (got {args.port}).")
-    from pipeline.commands.docs_site.build import build_docs_site
+    from pipeline.readers.docs_site import build_docs_site
 
     settings = load_settings()
     print("Generating the dbt docs of the published tables (offline)...", file=sys.stderr, flush=True)

@@ -12,11 +12,9 @@ fail or could not be trusted; a warning is worth knowing but blocks nothing.
 from __future__ import annotations
 
 import asyncio
-import csv
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,10 +23,9 @@ from pipeline.atlassian import AdminApi, AdminClient
 from pipeline.atlassian.clock import clock_gap
 from pipeline.atlassian.errors import AtlassianApiError, AuthenticationError, OrgNotFoundError, ScopedKeyError
 from pipeline.atlassian.pacing import RateLimitHeaders, server_date
-from pipeline.config.paths import DBT_PROJECT_DIR
+from pipeline.config.seeds import product_aliases, product_key
 from pipeline.config.settings import OrgCredentials, Settings
 
-ALIASES_CSV = DBT_PROJECT_DIR / "seeds" / "product_aliases.csv"
 SAMPLE_USERS = 10
 OK, WARN, FAIL = "ok", "warn", "fail"
 
@@ -51,11 +48,6 @@ class OrgReport:
 
     def add(self, name: str, status: str, detail: str) -> None:
         self.checks.append(Check(name, status, detail))
-
-
-def load_aliases(path: Path = ALIASES_CSV) -> dict[str, str]:
-    with path.open(newline="") as handle:
-        return {row["alias"].strip().lower(): row["product_key"].strip() for row in csv.DictReader(handle)}
 
 
 def api_key_of(item: dict[str, Any]) -> str | None:
@@ -132,7 +124,7 @@ async def _first_items(items: Any, limit: int) -> list[Any]:
 
 
 def _normalised(keys: Iterable[str], aliases: dict[str, str]) -> dict[str, str | None]:
-    return {key: aliases.get(key) for key in sorted(set(keys))}
+    return {key: product_key(key, aliases) for key in sorted(set(keys))}
 
 
 async def diagnose_org(
@@ -215,7 +207,7 @@ async def _product_access(api: AdminApi, org_id: str, report: OrgReport, aliases
     for user in sample:
         bulk = {
             (
-                aliases.get(api_key_of(e) or "", api_key_of(e)),
+                product_key(api_key_of(e) or "", aliases) or api_key_of(e),
                 _site(e.get("id")),
                 e["lastActiveTimestamp"][:10],
             )
@@ -231,7 +223,7 @@ async def _product_access(api: AdminApi, org_id: str, report: OrgReport, aliases
         keys |= {key for entry in per_user_entries if (key := api_key_of(entry))}
         per_user = {
             (
-                aliases.get(api_key_of(e) or "", api_key_of(e)),
+                product_key(api_key_of(e) or "", aliases) or api_key_of(e),
                 _site(e.get("id")),
                 (e.get("last_active") or "")[:10],
             )
@@ -323,7 +315,7 @@ def _product_keys(keys: set[str], aliases: dict[str, str], report: OrgReport) ->
 
 
 def diagnose(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> list[OrgReport]:
-    aliases = load_aliases()
+    aliases = product_aliases()
 
     async def all_orgs() -> list[OrgReport]:
         return [await diagnose_org(settings.api_base_url, org, aliases, transport) for org in settings.orgs]

@@ -11,6 +11,7 @@ from pathlib import Path
 from pipeline.config.errors import ConfigurationError, SeatwatchError
 from pipeline.config.offline import OFFLINE_ENV
 from pipeline.config.paths import DBT_PROJECT_DIR as PROJECT_DIR
+from pipeline.runtime.children import dbt_executable
 
 # The catalog covers the published tables only; the other models stay in the lineage graph.
 PUBLISHED_SELECTOR = "marts"
@@ -21,12 +22,6 @@ _NO_TRACKING = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
 
 class DocsError(SeatwatchError):
     pass
-
-
-def _dbt() -> str:
-    from pipeline.defs.resources import dbt_executable  # Dagster loads in seconds; only needed here
-
-    return dbt_executable()
 
 
 def build_docs_site(published: Path, output: Path) -> Path:
@@ -43,7 +38,7 @@ def build_docs_site(published: Path, output: Path) -> Path:
         env = {**OFFLINE_ENV, **os.environ, **_NO_TRACKING, "SEATWATCH_WAREHOUSE_PATH": str(database)}
         result = subprocess.run(  # noqa: S603 (a fixed argv, no shell)
             [
-                _dbt(), "docs", "generate", "--static", "--select", PUBLISHED_SELECTOR, "--quiet",
+                dbt_executable(), "docs", "generate", "--static", "--select", PUBLISHED_SELECTOR, "--quiet",
                 "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
                 "--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs"),
             ],
