@@ -5,8 +5,8 @@ Each day runs the real extract (in process) and ``dbt run`` of the models the co
 comparison is the test suite's (tests/history.py, which the suite runs at 300 users for 6 days). Exits 1
 on the first day that disagrees.
 
-    uv run python benchmarks/bench_history.py                      # 2,000 users, 30 days: minutes on 2 cores
-    uv run python benchmarks/bench_history.py --users 500 --days 5
+    uv run python -m benchmarks.bench_history                      # 2,000 users, 30 days: minutes on 2 cores
+    uv run python -m benchmarks.bench_history --users 500 --days 5
 """
 
 from __future__ import annotations
@@ -17,11 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the comparison lives in the tests package, which is not installed
-
-from pipeline.config.offline import apply_offline_defaults  # noqa: E402
-from tests.history import daily_runs_against_truth  # noqa: E402
+from pipeline.config.offline import apply_offline_defaults
+from tests.support.history import daily_runs_against_truth
 
 
 def main() -> int:

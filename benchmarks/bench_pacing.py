@@ -4,8 +4,8 @@ Prints the achieved rate as a share of the allowed one and the 429s received. Th
 429 (e.g. 600/min, 50 ms latency, 8 in flight). A window's requests are spread to its end, so use a whole
 number of windows worth of calls (the default) for a fair figure.
 
-    uv run python benchmarks/bench_pacing.py --limit 600 --window 60 --latency-ms 50 --concurrency 8
-    uv run python benchmarks/bench_pacing.py --limit 100 --window 10 --windows 3     # quick look
+    uv run python -m benchmarks.bench_pacing --limit 600 --window 60 --latency-ms 50 --concurrency 8
+    uv run python -m benchmarks.bench_pacing --limit 100 --window 10 --windows 3     # quick look
 """
 
 from __future__ import annotations

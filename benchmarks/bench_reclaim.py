@@ -15,8 +15,8 @@ Steps (each a real ``seatwatch`` process, the simulator in this process so its w
    ``marts.reclaim_actions`` shows them verified (and the run summary says so);
 7. ``reclaim undo --apply-run ID``: 25 memberships added back.
 
-    uv run python benchmarks/bench_reclaim.py                  # 2,000 users (about 6 min on 2 cores)
-    uv run python benchmarks/bench_reclaim.py --users 300      # quicker
+    uv run python -m benchmarks.bench_reclaim                  # 2,000 users (about 6 min on 2 cores)
+    uv run python -m benchmarks.bench_reclaim --users 300      # quicker
 
 Exits 1 when a check fails.
 """
@@ -38,14 +38,11 @@ from typing import Any
 import duckdb
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the process helpers live in the tests package, which is not installed
-
-from pipeline.simulator.model import SimulatorConfig  # noqa: E402
-from pipeline.simulator.server import start_in_thread  # noqa: E402
-from pipeline.simulator.world import World  # noqa: E402
-from tests.processes import seatwatch_env  # noqa: E402
-from tests.reclaim.published_facts import read_published_facts  # noqa: E402
+from pipeline.simulator.model import SimulatorConfig
+from pipeline.simulator.server import start_in_thread
+from pipeline.simulator.world import World
+from tests.support.processes import seatwatch_env
+from tests.support.published_facts import read_published_facts
 
 MAX = 25
 KILL_AFTER = 10

@@ -8,8 +8,8 @@ belong to that step alone:
 3. ``dbt build`` on that warehouse;
 4. publishing the copy for readers.
 
-    uv run python benchmarks/bench_scale.py                   # 100,000 users: a few minutes on 2 cores
-    uv run python benchmarks/bench_scale.py --users 10000
+    uv run python -m benchmarks.bench_scale                   # 100,000 users: a few minutes on 2 cores
+    uv run python -m benchmarks.bench_scale --users 10000
 """
 
 from __future__ import annotations

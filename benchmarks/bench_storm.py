@@ -2,8 +2,8 @@
 strategies (the suite's test uses five). Each must be waited out without using attempts (3 per request) and
 load exactly the rows of a run without the storm. Exits 1 on a failed check.
 
-    uv run python benchmarks/bench_storm.py                 # 30 refusals, 120 users, 4 storms (~4 min)
-    uv run python benchmarks/bench_storm.py --storm 60
+    uv run python -m benchmarks.bench_storm                 # 30 refusals, 120 users, 4 storms (~4 min)
+    uv run python -m benchmarks.bench_storm --storm 60
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.sources.storm import AT_START, MID_RUN, extract_through_storm
+from tests.support.storm import AT_START, MID_RUN, extract_through_storm
 
 
 def main() -> int:

@@ -6,23 +6,19 @@ compared models, then ``dim_users.lifecycle_status`` against the truth for every
 candidates against the truth's idle seats. Prints one JSON line per variant (mismatches must all be 0),
 with the API calls per day and how many of them read users' role assignments (direct grants).
 
-    uv run python benchmarks/bench_variants.py                       # all four, about 4 x 4 minutes
-    uv run python benchmarks/bench_variants.py --variant v1 --users 500 --days 3
+    uv run python -m benchmarks.bench_variants                       # all four, about 4 x 4 minutes
+    uv run python -m benchmarks.bench_variants --variant v1 --users 500 --days 3
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from tests.variant_harness import VARIANTS, make_variant_world, run_variant  # noqa: E402
+from tests.support.variants import VARIANTS, make_variant_world, run_variant
 
 
 def main() -> int:

@@ -12,8 +12,8 @@ For every point it checks that:
   stay in ``raw`` next to the recovery run's identical one);
 * no killed run is recorded as ``success`` in ``raw.extract_runs`` or ``marts.pipeline_runs``.
 
-    uv run python benchmarks/chaos.py                      # every point, 300 users (about 30 min on 2 cores)
-    uv run python benchmarks/chaos.py --points dbt-mid,sigterm-dbt
+    uv run python -m benchmarks.chaos                      # every point, 300 users (about 30 min on 2 cores)
+    uv run python -m benchmarks.chaos --points dbt-mid,sigterm-dbt
 """
 
 from __future__ import annotations
@@ -34,13 +34,10 @@ from pathlib import Path
 
 import duckdb
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the /proc helpers live in the tests package, which is not installed
-
-from pipeline.simulator.model import SimulatorConfig  # noqa: E402
-from pipeline.simulator.server import start_in_thread  # noqa: E402
-from pipeline.simulator.world import World  # noqa: E402
-from tests.processes import alive, descendants, seatwatch_env  # noqa: E402
+from pipeline.simulator.model import SimulatorConfig
+from pipeline.simulator.server import start_in_thread
+from pipeline.simulator.world import World
+from tests.support.processes import alive, descendants, seatwatch_env
 
 RUN_LOG_TABLES = {"extract_runs", "pipeline_runs", "_dlt_loads", "_dlt_pipeline_state", "_dlt_version"}
 VOLATILE = re.compile(r"^(_dlt_.*|run_id|.*_run_id|started_at|finished_at|loaded_at|is_as_of_run)$")

@@ -6,7 +6,7 @@ demo org's report (``tests/analyst/test_report.py``, skipped without a browser);
 screenshot shown in the README:
 
     uv run seatwatch run && uv run seatwatch report --output /tmp/report.html
-    uv run python benchmarks/report_in_browser.py /tmp/report.html --screenshot docs/img/report.png
+    uv run python -m benchmarks.report_in_browser /tmp/report.html --screenshot docs/img/report.png
 """
 
 from __future__ import annotations

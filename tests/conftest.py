@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from io import StringIO
 from pathlib import Path
@@ -14,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.config.offline import apply_offline_defaults
-from tests.dbt_runner import share_parse_state
+from tests.support.dbt_runner import share_parse_state
+from tests.support.demo import DemoRun
 
 apply_offline_defaults()
 
@@ -65,25 +65,6 @@ def _one_dbt_parse_per_session(tmp_path_factory: pytest.TempPathFactory, worker_
         share_parse_state(tmp_path_factory.getbasetemp().parent / "dbt-parse")
 
 
-@dataclass(frozen=True)
-class DemoRun:
-    """``seatwatch run`` with no credentials, as the README's quick start has a new user type it."""
-
-    exit_code: int
-    stdout: str
-    stderr: str
-    data_dir: Path
-
-    @property
-    def dagster_home(self) -> Path:
-        """The data folder's own Dagster home: the demo run, like a new user, sets no DAGSTER_HOME."""
-        return self.data_dir / ".dagster"
-
-    @property
-    def published(self) -> Path:
-        return self.data_dir / "seatwatch.duckdb"
-
-
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     """One demo run for every test that only reads what it printed or published (a run costs tens of
@@ -124,9 +105,3 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         lost = [item.nodeid for item in session.items if item.get_closest_marker("xdist_group")]
         if any("@" not in nodeid for nodeid in lost):
             raise pytest.UsageError("pytest-xdist ignored the xdist_group marks: see the pytest pin")
-
-
-def files_containing(root: Path, needle: str) -> list[Path]:
-    """Every file under ``root`` whose bytes contain ``needle`` (used to prove the API key leaks nowhere)."""
-    encoded = needle.encode()
-    return [path for path in root.rglob("*") if path.is_file() and encoded in path.read_bytes()]

@@ -15,8 +15,8 @@ from pipeline.simulator.app import create_app
 from pipeline.simulator.model import SimulatorConfig
 from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World
-from tests.sources.helpers import make_world, settings_for
-from tests.variant_harness import VARIANTS
+from tests.support.extract import make_world, settings_for
+from tests.support.variants import VARIANTS
 
 
 def _checks(world: World, tmp_path: Path) -> dict[str, tuple[str, str]]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.history import daily_runs_against_truth
+from tests.support.history import daily_runs_against_truth
 
 pytestmark = pytest.mark.slow
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.simulator.world import World
-from tests.variant_harness import VARIANTS, direct_seats, make_variant_world, run_variant
+from tests.support.variants import VARIANTS, direct_seats, make_variant_world, run_variant
 
 pytestmark = pytest.mark.slow
 

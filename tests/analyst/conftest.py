@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DemoRun
+from tests.support.demo import DemoRun
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from pipeline.cli import main
 from pipeline.readers.summary import build_summary
 from pipeline.warehouse import connect
-from tests.conftest import DemoRun
+from tests.support.demo import DemoRun
 
 QUERIES = sorted((Path(__file__).resolve().parents[2] / "docs" / "queries").glob("*.sql"))
 PRODUCTS = ("confluence", "jira", "jira-service-management")

@@ -22,7 +22,7 @@ from pipeline.readers.report.charts import all_charts
 from pipeline.readers.report.marts import read_report_data
 from pipeline.readers.summary import build_summary
 from pipeline.warehouse import connect
-from tests.conftest import DemoRun
+from tests.support.demo import DemoRun
 
 QUERIES = Path(__file__).resolve().parents[2] / "docs" / "queries"
 # A tag that would make the browser fetch something: scripts, stylesheets, images, frames, CSS imports.

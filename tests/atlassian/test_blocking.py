@@ -10,8 +10,7 @@ import pytest
 
 from pipeline.atlassian import AuthenticationError, SyncAdminApi, UnexpectedResponseError
 from pipeline.config.secret import Secret
-
-from .fakes import BASE, KEY, ORG, FakeApi, leaks, reply, request_json
+from tests.support.fake_api import BASE, KEY, ORG, FakeApi, leaks, reply, request_json
 
 
 def sync_api(fake: FakeApi, **options: Any) -> SyncAdminApi:

@@ -16,8 +16,7 @@ from starlette.routing import Route
 from pipeline.atlassian import AdminApi, AdminClient, ApiStats, AuthenticationError
 from pipeline.atlassian.errors import AtlassianApiError
 from pipeline.config.secret import Secret
-
-from .fakes import KEY, ORG, SERVER_TIME, FakeApi, collect, http_date, reply
+from tests.support.fake_api import KEY, ORG, SERVER_TIME, FakeApi, collect, http_date, reply
 
 ARI = "ari:cloud:jira-software::site/58d24034"
 

@@ -18,8 +18,7 @@ from pipeline.atlassian import (
     UserNotFoundError,
 )
 from pipeline.config.errors import SeatwatchError
-
-from .fakes import KEY, ORG, FakeApi, collect, leaks, reply
+from tests.support.fake_api import KEY, ORG, FakeApi, collect, leaks, reply
 
 ORG_PATH = f"/v1/orgs/{ORG}"
 

@@ -18,8 +18,7 @@ import pytest
 from pipeline.atlassian import AdminApi, ApiStats
 from pipeline.atlassian.pacing import FINE_MARGIN, Pacer, RateLimitHeaders, Ticket
 from pipeline.atlassian.retry import RetryPolicy
-
-from .fakes import ORG, FakeApi, FixedWindowLimiter
+from tests.support.fake_api import ORG, FakeApi, FixedWindowLimiter
 
 BUCKET = "GET /v1/orgs/{}/directory/users/{}/last-active-dates"
 

@@ -8,8 +8,7 @@ import httpx
 import pytest
 
 from pipeline.atlassian import UnexpectedResponseError, UnsafeLinkError
-
-from .fakes import BASE, ORG, FakeApi, collect, reply, request_json
+from tests.support.fake_api import BASE, ORG, FakeApi, collect, reply, request_json
 
 
 def test_v1_url_links_are_followed_on_the_api_host() -> None:

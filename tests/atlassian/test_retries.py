@@ -11,8 +11,7 @@ import pytest
 
 from pipeline.atlassian import AdminApi, ApiConnectionError, ApiStats, NotFoundError, RetriesExhaustedError
 from pipeline.atlassian.errors import RateLimitWaitExceededError
-
-from .fakes import ORG, SERVER_TIME, FakeApi, http_date, iso, leaks, reply, sequence
+from tests.support.fake_api import ORG, SERVER_TIME, FakeApi, http_date, iso, leaks, reply, sequence
 
 ORG_PATH = f"/v1/orgs/{ORG}"
 ORG_BODY = {"data": {"id": ORG, "attributes": {"name": "acme"}}}

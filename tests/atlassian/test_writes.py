@@ -19,8 +19,7 @@ from pipeline.atlassian import (
 )
 from pipeline.atlassian.errors import AuthenticationError, OrgNotFoundError
 from pipeline.config.secret import Secret
-
-from .fakes import (
+from tests.support.fake_api import (
     BASE,
     KEY,
     ORG,

@@ -18,7 +18,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from tests.dbt.raw_fixture import (
+from tests.support.dbt_runner import run_dbt
+from tests.support.raw_fixture import (
     ACME,
     BETA,
     EXPECTED_CANDIDATES,
@@ -30,7 +31,6 @@ from tests.dbt.raw_fixture import (
     USERS,
     build_raw_warehouse,
 )
-from tests.dbt_runner import run_dbt
 
 # One worker builds the module's warehouse (three dbt runs) for every test here, not one per worker.
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_project")]

@@ -21,7 +21,7 @@ from pipeline.simulator.model import SimulatorConfig
 from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World
 from pipeline.warehouse import connect
-from tests.conftest import DemoRun
+from tests.support.demo import DemoRun
 
 
 def test_run_with_bad_configuration_exits_2_before_anything_runs(

@@ -19,7 +19,7 @@ from pipeline.definitions import defs
 from pipeline.simulator.model import SimulatorConfig
 from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World
-from tests.conftest import DemoRun
+from tests.support.demo import DemoRun
 
 pytestmark = pytest.mark.slow
 

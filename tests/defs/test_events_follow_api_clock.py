@@ -16,7 +16,7 @@ from pipeline.simulator.model import SimulatorConfig
 from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World
 from pipeline.warehouse import connect
-from tests.conftest import DemoRun
+from tests.support.demo import DemoRun
 
 pytestmark = pytest.mark.slow
 

@@ -32,8 +32,8 @@ from pipeline.simulator.model import SimulatorConfig
 from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World
 from pipeline.warehouse import connect
-from tests.conftest import DemoRun
-from tests.reclaim.published_facts import read_published_facts
+from tests.support.demo import DemoRun
+from tests.support.published_facts import read_published_facts
 
 
 @dataclass

@@ -9,7 +9,7 @@ import sys
 import time
 
 from pipeline.runtime.children import child_environment
-from tests.processes import alive
+from tests.support.processes import alive
 
 PARENT = """
 import sys, time

@@ -22,8 +22,8 @@ from pipeline.simulator.model import SimulatorConfig
 from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World
 from pipeline.warehouse import connect
-from tests.conftest import files_containing
-from tests.processes import alive, command_line, descendants
+from tests.support.files import files_containing
+from tests.support.processes import alive, command_line, descendants
 
 ORG_KEY = "planted-org-key-Zq81x"
 DEFAULT_KEY = "planted-default-key-Xr52y"

@@ -7,7 +7,7 @@ import pytest
 
 from pipeline.simulator.app import create_app
 from pipeline.simulator.world import World
-from tests.simulator.conftest import BASE_URL, client_for
+from tests.support.simulator_api import BASE_URL, client_for
 
 pytestmark = pytest.mark.anyio
 

@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from pipeline.simulator.world import World
-from tests.simulator.conftest import client_for
+from tests.support.simulator_api import client_for
 
 pytestmark = pytest.mark.anyio
 

@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.simulator.ratelimit import RateLimiter
 from pipeline.simulator.world import World
-from tests.simulator.conftest import client_for
+from tests.support.simulator_api import client_for
 
 pytestmark = pytest.mark.anyio
 

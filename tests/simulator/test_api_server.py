@@ -8,7 +8,7 @@ import pytest
 from pipeline.config.errors import ConfigurationError
 from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World
-from tests.simulator.conftest import simulator_config
+from tests.support.simulator_api import simulator_config
 
 
 def test_served_over_http_with_faults_as_transport_errors() -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from pipeline.simulator import serialize
 from pipeline.simulator.world import World
-from tests.simulator.conftest import client_for, collect_v2_users
+from tests.support.simulator_api import client_for, collect_v2_users
 
 pytestmark = pytest.mark.anyio
 

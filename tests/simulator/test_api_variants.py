@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.commands import simulator as command
 from pipeline.config.errors import ConfigurationError
-from tests.simulator.conftest import client_for, collect_v2_users
+from tests.support.simulator_api import client_for, collect_v2_users
 
 pytestmark = pytest.mark.anyio
 

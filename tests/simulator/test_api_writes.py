@@ -29,7 +29,7 @@ from pipeline.simulator.generate import ALL_STAFF, IDP_GROUP, SITE_ADMINS
 from pipeline.simulator.model import ORG_ADMIN, Group, Org, User
 from pipeline.simulator.world import World
 from pipeline.sources.atlassian_admin.mappers import audit_event_row
-from tests.simulator.conftest import BASE_URL, client_for
+from tests.support.simulator_api import BASE_URL, client_for
 
 pytestmark = pytest.mark.anyio
 

@@ -25,7 +25,7 @@ import pytest
 
 from pipeline.simulator.model import FaultConfig
 from pipeline.simulator.world import World
-from tests.simulator.conftest import client_for
+from tests.support.simulator_api import client_for
 
 pytestmark = pytest.mark.anyio
 

@@ -21,10 +21,10 @@ from pipeline.simulator.model import CONTRACT_PRODUCT_KEYS, SimulatorConfig
 from pipeline.simulator.world import World
 from pipeline.sources.atlassian_admin.org import OrgGroups
 from pipeline.sources.atlassian_admin.roles import unexplained_resources
-from tests.dbt_runner import run_dbt
-from tests.history import NO_TESTS
-from tests.sources.helpers import START, extract_in_process, make_world, query, settings_for
-from tests.variant_harness import GENEROUS_LIMITS
+from tests.support.dbt_runner import run_dbt
+from tests.support.extract import START, extract_in_process, make_world, query, settings_for
+from tests.support.history import NO_TESTS
+from tests.support.variants import GENEROUS_LIMITS
 
 # One extract serves every test here: keep them on one xdist worker, so it runs once.
 pytestmark = pytest.mark.xdist_group("direct_grants")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.simulator.world import World
-from tests.sources.helpers import (
+from tests.support.extract import (
     extract_in_process,
     make_world,
     query,

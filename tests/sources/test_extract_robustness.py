@@ -12,19 +12,10 @@ from pipeline.extract.run import run_extract
 from pipeline.simulator.model import FaultConfig
 from pipeline.simulator.server import start_in_thread
 from pipeline.warehouse import connect
-from tests.conftest import files_containing
-from tests.sources.helpers import make_world, query, settings_for
+from tests.support.extract import TABLES, make_world, query, settings_for
+from tests.support.files import files_containing
 
 USERS = 300
-TABLES = {
-    "users": "select org_id, account_id, account_status, membership_status from raw.users order by all",
-    "last_active": """select org_id, account_id, product_key, site_id, last_active_date, last_active_at
-                      from raw.user_product_last_active order by all""",
-    "events": "select org_id, event_id, action, subject_account_id from raw.audit_events order by all",
-    "memberships": "select * exclude (_dlt_load_id, _dlt_id) from raw.group_memberships order by all",
-    "grants": "select * exclude (_dlt_load_id, _dlt_id) from raw.group_product_grants order by all",
-    "workspaces": "select * exclude (_dlt_load_id, _dlt_id) from raw.workspaces order by all",
-}
 
 
 def _load(faults: FaultConfig, data_dir: Path, **client_options: object) -> tuple[dict, object]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.sources.storm import AT_START, MID_RUN, extract_through_storm
+from tests.support.storm import AT_START, MID_RUN, extract_through_storm
 
 USERS = 120
 STORM = 5

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from pipeline.sources.atlassian_admin.schema import RAW_TABLES
-from tests.dbt import raw_fixture
+from tests.support import raw_fixture
 
 DOCS = Path(__file__).parents[2] / "docs" / "architecture.md"
 # dlt data types as DuckDB names them

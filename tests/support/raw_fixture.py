@@ -17,7 +17,7 @@ What it imitates from dlt on purpose:
 
 Usage::
 
-    from tests.dbt.raw_fixture import build_raw_warehouse
+    from tests.support.raw_fixture import build_raw_warehouse
     build_raw_warehouse(path)                      # everything up to the latest run
     build_raw_warehouse(path, through_run="r2")    # the warehouse as it looked after run r2
 

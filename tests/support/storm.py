@@ -15,8 +15,7 @@ from pipeline.atlassian import ApiStats
 from pipeline.extract.run import run_extract
 from pipeline.simulator.model import FaultConfig
 from pipeline.simulator.server import start_in_thread
-from tests.sources.helpers import make_world, query, settings_for
-from tests.sources.test_extract_robustness import TABLES
+from tests.support.extract import TABLES, make_world, query, settings_for
 
 # The two moments a storm can hit: before the first call, or mid-run, i.e. at about the middle of the calls a
 # strategy makes on 120 users (bulk ~22; per_user ~140, whose last-active fan-out is under way at the 50th,

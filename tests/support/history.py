@@ -18,8 +18,8 @@ from pathlib import Path
 from pipeline.config.settings import Settings
 from pipeline.extract.run import ExtractResult
 from pipeline.simulator.world import World
-from tests.dbt_runner import run_dbt
-from tests.sources.helpers import extract_in_process, make_world, query, settings_for
+from tests.support.dbt_runner import run_dbt
+from tests.support.extract import extract_in_process, make_world, query, settings_for
 
 
 @dataclass(frozen=True)

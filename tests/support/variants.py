@@ -15,8 +15,8 @@ from typing import Any
 from pipeline.atlassian.endpoints import USER_ROLE_ASSIGNMENTS
 from pipeline.simulator.model import CONTRACT_PRODUCT_KEYS, SimulatorConfig
 from pipeline.simulator.world import World
-from tests.history import daily_loads
-from tests.sources.helpers import START, query, settings_for
+from tests.support.extract import START, query, settings_for
+from tests.support.history import daily_loads
 
 SELECT = "+dim_users +fct_user_product_access +int_products__trust"
 # High enough that the runs measure correctness, not pacing (bench_pacing.py measures that).

@@ -76,3 +76,15 @@ def raw_last_active(settings: Settings) -> dict[tuple[str, str, str, str], datet
         key = (org, account, product_key(product, aliases) or product, site)
         latest[key] = max(latest.get(key, at), at).astimezone(UTC)
     return latest
+
+
+# What a raw load holds, table by table, in an order that does not depend on the load (faults, retries).
+TABLES = {
+    "users": "select org_id, account_id, account_status, membership_status from raw.users order by all",
+    "last_active": """select org_id, account_id, product_key, site_id, last_active_date, last_active_at
+                      from raw.user_product_last_active order by all""",
+    "events": "select org_id, event_id, action, subject_account_id from raw.audit_events order by all",
+    "memberships": "select * exclude (_dlt_load_id, _dlt_id) from raw.group_memberships order by all",
+    "grants": "select * exclude (_dlt_load_id, _dlt_id) from raw.group_product_grants order by all",
+    "workspaces": "select * exclude (_dlt_load_id, _dlt_id) from raw.workspaces order by all",
+}
