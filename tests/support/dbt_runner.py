@@ -15,7 +15,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+from pipeline.config.paths import DBT_PROJECT_DIR
+
+PROJECT_DIR = DBT_PROJECT_DIR
 
 
 def _options(warehouse: Path, work: Path) -> list[str]:
