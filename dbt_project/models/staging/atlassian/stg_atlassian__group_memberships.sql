@@ -3,7 +3,7 @@
 with
 
 source as (
-    select * from {{ raw_table('group_memberships', key_columns) }}
+    select * from {{ raw_table('group_memberships') }}
 ),
 
 renamed as (
