@@ -395,7 +395,7 @@ DUCKDB_TYPES = {  # dlt data types as DuckDB names them
     "date": "date",
     "json": "json",
 }
-_DLT = {"_dlt_load_id": "varchar", "_dlt_id": "varchar"}
+DLT_COLUMNS = {"_dlt_load_id": "varchar", "_dlt_id": "varchar"}  # dlt adds them to every table
 TABLES: dict[str, dict[str, str]] = {
     name: {column: DUCKDB_TYPES[hint["data_type"]] for column, hint in spec.columns.items()}
     for name, spec in RAW_TABLES.items()
@@ -665,7 +665,7 @@ def build_raw_warehouse(path: Path | str, *, through_run: str = RUN_ORDER[-1]) -
             tagged = merged.get(table, [])
             if not tagged:
                 continue  # as dlt: no rows, no table
-            all_columns = {**columns, **_DLT}
+            all_columns = {**columns, **DLT_COLUMNS}
             ddl = ", ".join(f'"{name}" {kind}' for name, kind in all_columns.items())
             con.execute(f"create table raw.{table} ({ddl})")
             names = list(all_columns)

@@ -1,19 +1,14 @@
 """The raw schema is written once (``schema.RAW_TABLES``, which the dbt test fixture is built from); the docs
-table and the dbt sources agree."""
+table agrees (the dbt sources: tests/dbt/test_sources.py)."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
-import yaml
-
 from pipeline.sources.atlassian_admin.schema import RAW_TABLES
-from tests.dbt import raw_fixture
 
-ROOT = Path(__file__).parents[2]
-DOCS = ROOT / "docs" / "architecture.md"
-SOURCES = ROOT / "dbt_project" / "models" / "staging" / "atlassian" / "_atlassian__sources.yml"
+DOCS = Path(__file__).parents[2] / "docs" / "architecture.md"
 
 
 def _names(cell: str) -> list[str]:
@@ -42,11 +37,3 @@ def test_the_docs_table_lists_every_raw_table_with_its_key_disposition_and_colum
         keys, disposition, columns = docs[name]
         assert (keys, disposition) == (spec.primary_key, spec.write_disposition), name
         assert not columns or set(columns) == set(spec.columns), name
-
-
-def test_the_dbt_sources_declare_the_raw_schema() -> None:
-    # raw_table (dbt_project/macros/raw_table.sql) stands in these columns for a table dlt has not created.
-    declared = yaml.safe_load(SOURCES.read_text())["sources"][0]["tables"]
-    for table in declared:
-        columns = {column["name"]: column["data_type"] for column in table["columns"]}
-        assert columns == raw_fixture.TABLES[table["name"]], table["name"]

@@ -3,7 +3,7 @@
 with
 
 source as (
-    select * from {{ raw_table('audit_events') }}
+    select * from {{ source_or_empty('raw', 'audit_events') }}
 ),
 
 renamed as (

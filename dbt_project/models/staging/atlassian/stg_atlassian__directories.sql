@@ -3,7 +3,7 @@
 with
 
 source as (
-    select * from {{ raw_table('directories') }}
+    select * from {{ source_or_empty('raw', 'directories') }}
 ),
 
 renamed as (

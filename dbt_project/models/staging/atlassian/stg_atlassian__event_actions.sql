@@ -4,7 +4,7 @@
 with
 
 source as (
-    select * from {{ raw_table('event_actions') }}
+    select * from {{ source_or_empty('raw', 'event_actions') }}
 ),
 
 renamed as (

@@ -4,7 +4,7 @@
 with
 
 source as (
-    select * from {{ raw_table('extract_runs') }}
+    select * from {{ source_or_empty('raw', 'extract_runs') }}
 ),
 
 typed as (

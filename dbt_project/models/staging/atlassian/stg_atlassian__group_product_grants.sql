@@ -4,7 +4,7 @@
 with
 
 source as (
-    select * from {{ raw_table('group_product_grants') }}
+    select * from {{ source_or_empty('raw', 'group_product_grants') }}
 ),
 
 renamed as (

@@ -3,7 +3,7 @@
 with
 
 source as (
-    select * from {{ raw_table('groups') }}
+    select * from {{ source_or_empty('raw', 'groups') }}
 ),
 
 renamed as (

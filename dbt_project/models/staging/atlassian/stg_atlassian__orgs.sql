@@ -3,7 +3,7 @@
 with
 
 source as (
-    select * from {{ raw_table('orgs') }}
+    select * from {{ source_or_empty('raw', 'orgs') }}
 ),
 
 renamed as (

@@ -7,7 +7,7 @@
 with
 
 source as (
-    select * from {{ raw_table('user_product_access') }}
+    select * from {{ source_or_empty('raw', 'user_product_access') }}
     qualify
         try_cast(_dlt_load_id as double)
         = max(try_cast(_dlt_load_id as double)) over (partition by org_id, snapshot_date)

@@ -5,7 +5,7 @@
 with
 
 source as (
-    select * from {{ raw_table('user_product_last_active') }}
+    select * from {{ source_or_empty('raw', 'user_product_last_active') }}
 ),
 
 renamed as (

@@ -9,7 +9,7 @@
 with
 
 source as (
-    select * from {{ raw_table('user_role_assignments') }}
+    select * from {{ source_or_empty('raw', 'user_role_assignments') }}
 ),
 
 latest_listings as (
@@ -17,7 +17,7 @@ latest_listings as (
         org_id,
         snapshot_date,
         max(try_cast(_dlt_load_id as double)) as load_id
-    from {{ raw_table('users') }}
+    from {{ source_or_empty('raw', 'users') }}
     group by org_id, snapshot_date
 ),
 

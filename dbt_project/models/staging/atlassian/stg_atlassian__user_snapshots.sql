@@ -4,7 +4,7 @@
 with
 
 source as (
-    select * from {{ raw_table('user_snapshots') }}
+    select * from {{ source_or_empty('raw', 'user_snapshots') }}
 ),
 
 renamed as (

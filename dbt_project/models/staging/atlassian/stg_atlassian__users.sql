@@ -4,7 +4,7 @@
 with
 
 source as (
-    select * from {{ raw_table('users') }}
+    select * from {{ source_or_empty('raw', 'users') }}
 ),
 
 renamed as (

@@ -4,7 +4,7 @@
 with
 
 source as (
-    select * from {{ raw_table('workspaces') }}
+    select * from {{ source_or_empty('raw', 'workspaces') }}
 ),
 
 renamed as (
