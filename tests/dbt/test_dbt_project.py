@@ -120,7 +120,7 @@ def test_dim_users_details(built: Built) -> None:
     )
     by_account = {row[0]: row[1:] for row in rows}
     assert by_account["acc-active"][0] == "active@acme.example"  # the stale duplicate load lost
-    assert by_account["acc-new-hire"][0] is None  # no email: the column may be missing in raw
+    assert by_account["acc-new-hire"][0] is None  # no email: null
     assert by_account["acc-org-admin"][1:5] == ("atlassian/org-admin", True, True, "org admin")
     assert by_account["acc-app-bot"][3:5] == (True, "account type app")
     assert by_account["acc-removed"][5] is True

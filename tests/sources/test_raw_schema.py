@@ -1,4 +1,5 @@
-"""The raw schema is written once (``schema.RAW_TABLES``); the docs table and the dbt test fixture agree."""
+"""The raw schema is written once (``schema.RAW_TABLES``, which the dbt test fixture is built from); the docs
+table agrees (the dbt sources: tests/dbt/test_sources.py)."""
 
 from __future__ import annotations
 
@@ -6,19 +7,8 @@ import re
 from pathlib import Path
 
 from pipeline.sources.atlassian_admin.schema import RAW_TABLES
-from tests.support import raw_fixture
 
 DOCS = Path(__file__).parents[2] / "docs" / "architecture.md"
-# dlt data types as DuckDB names them
-DUCKDB_TYPES = {
-    "text": "varchar",
-    "timestamp": "timestamptz",
-    "bool": "boolean",
-    "bigint": "bigint",
-    "double": "double",
-    "date": "date",
-    "json": "json",
-}
 
 
 def _names(cell: str) -> list[str]:
@@ -47,15 +37,3 @@ def test_the_docs_table_lists_every_raw_table_with_its_key_disposition_and_colum
         keys, disposition, columns = docs[name]
         assert (keys, disposition) == (spec.primary_key, spec.write_disposition), name
         assert not columns or set(columns) == set(spec.columns), name
-
-
-def test_the_dbt_fixture_uses_the_raw_schema() -> None:
-    assert set(raw_fixture.TABLES) == set(RAW_TABLES)
-    for name, columns in raw_fixture.TABLES.items():
-        declared = {
-            column: DUCKDB_TYPES[hint["data_type"]] for column, hint in RAW_TABLES[name].columns.items()
-        }
-        assert {column: declared.get(column) for column in columns} == columns, name
-        assert raw_fixture.TABLE_KEYS[name] == RAW_TABLES[name].primary_key, name
-    replace = {name for name, spec in RAW_TABLES.items() if spec.write_disposition == "replace"}
-    assert replace == raw_fixture.REPLACE_TABLES

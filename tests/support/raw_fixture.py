@@ -1,4 +1,5 @@
-"""A small, hand-written ``raw`` warehouse for the dbt project (tables and columns per docs/architecture.md).
+"""A small, hand-written ``raw`` warehouse for the dbt project, in the raw schema the source declares
+(``schema.RAW_TABLES``).
 
 It stands in for what dlt leaves in DuckDB after a few daily loads, so the dbt models can be built and checked
 without the simulator. Every lifecycle status, reclaim reason and reclaim lane occurs at least once; the
@@ -12,8 +13,9 @@ What it imitates from dlt on purpose:
 * merge tables hold the union of every load up to the chosen run (``users`` keeps the latest row per key,
   ``user_snapshots`` one row per day, ``user_product_last_active`` every distinct observation), replace
   tables only the latest state;
-* optional user columns that no user ever filled (``job_title``, ``department``, ``deactivated_on``) do not
-  exist at all, as dlt never creates a column it has not seen a value for.
+* every declared column exists, filled or not (the source types them all, so dlt creates them with the
+  table), but a table no load wrote a row to does not exist (dlt creates a table with its first row): here
+  ``user_role_assignments`` and ``user_read_failures``.
 
 Usage::
 
@@ -35,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from pipeline.sources.atlassian_admin.schema import RAW_TABLES
 
 ACME = "org-acme"
 BETA = "org-beta"
@@ -379,173 +383,23 @@ EXPECTED_INVITATIONS: dict[tuple[str, str], str] = {
 }
 
 # ---------------------------------------------------------------------------------------------------------
-# Table definitions: the raw schema (pipeline/sources/atlassian_admin/schema.py RAW_TABLES, which
-# tests/sources/test_raw_schema.py checks this against), as dlt creates it; dlt's own columns added to each.
+# Table definitions: the raw schema as the source declares it (pipeline/sources/atlassian_admin/schema.py,
+# RAW_TABLES), with dlt's own columns added to each, in DuckDB's type names.
 
-_DLT = {"_dlt_load_id": "varchar", "_dlt_id": "varchar"}
-_USER_COLUMNS = {
-    "org_id": "varchar",
-    "account_id": "varchar",
-    "account_type": "varchar",
-    "account_status": "varchar",
-    "membership_status": "varchar",
-    "status": "varchar",
-    "name": "varchar",
-    "nickname": "varchar",
-    "email": "varchar",
-    "email_verified": "boolean",
-    "claim_status": "varchar",
-    "management_source": "varchar",
-    "platform_roles": "json",
-    "is_mfa_enabled": "boolean",
-    "added_to_org_at": "timestamptz",
-    # deactivated_on, job_title and department: never seen, so dlt never created them.
-    "is_for_deletion": "boolean",
-    "extracted_at": "timestamptz",
-    "snapshot_date": "date",
-    "run_id": "varchar",
+DUCKDB_TYPES = {  # dlt data types as DuckDB names them
+    "text": "varchar",
+    "timestamp": "timestamptz",
+    "bool": "boolean",
+    "bigint": "bigint",
+    "double": "double",
+    "date": "date",
+    "json": "json",
 }
+DLT_COLUMNS = {"_dlt_load_id": "varchar", "_dlt_id": "varchar"}  # dlt adds them to every table
 TABLES: dict[str, dict[str, str]] = {
-    "orgs": {"org_id": "varchar", "name": "varchar", "extracted_at": "timestamptz"},
-    "directories": {"org_id": "varchar", "directory_id": "varchar", "name": "varchar"},
-    "users": _USER_COLUMNS,
-    "user_snapshots": _USER_COLUMNS,
-    "user_product_last_active": {
-        "org_id": "varchar",
-        "account_id": "varchar",
-        "product_key": "varchar",
-        "site_id": "varchar",
-        "resource_id": "varchar",
-        "last_active_date": "date",
-        "last_active_at": "timestamptz",
-        "observed_at": "timestamptz",
-        "snapshot_date": "date",
-    },
-    "user_product_access": {
-        "org_id": "varchar",
-        "account_id": "varchar",
-        "product_key": "varchar",
-        "site_id": "varchar",
-        "resource_id": "varchar",
-        "snapshot_date": "date",
-    },
-    "groups": {
-        "org_id": "varchar",
-        "group_id": "varchar",
-        "directory_id": "varchar",
-        "name": "varchar",
-        "description": "varchar",
-        "is_external_synced": "boolean",
-        "managed_by": "varchar",
-        "user_count": "bigint",
-        "resource_count": "bigint",
-    },
-    "group_product_grants": {
-        "org_id": "varchar",
-        "group_id": "varchar",
-        "resource_id": "varchar",
-        "product_key": "varchar",
-        "site_id": "varchar",
-        "role_id": "varchar",
-    },
-    "group_memberships": {"org_id": "varchar", "group_id": "varchar", "account_id": "varchar"},
-    "workspaces": {
-        "org_id": "varchar",
-        "workspace_id": "varchar",
-        "name": "varchar",
-        "type_key": "varchar",
-        "product_key": "varchar",
-        "site_id": "varchar",
-        "host_url": "varchar",
-        "status": "varchar",
-        "capacity": "bigint",
-        "usage": "bigint",
-        "created_at": "timestamptz",
-    },
-    "event_actions": {
-        "org_id": "varchar",
-        "action": "varchar",
-        "display_name": "varchar",
-        "group_display_name": "varchar",
-    },
-    "audit_events": {
-        "org_id": "varchar",
-        "event_id": "varchar",
-        "event_at": "timestamptz",
-        "processed_at": "timestamptz",
-        "action": "varchar",
-        "actor_account_id": "varchar",
-        "actor_name": "varchar",
-        "actor_email": "varchar",
-        "subject_account_id": "varchar",
-        "subject_email": "varchar",
-        "site_id": "varchar",
-        "site_host": "varchar",
-        "ip": "varchar",
-        "country": "varchar",
-        "city": "varchar",
-        "message": "varchar",
-        "context": "json",
-        "container": "json",
-    },
-    "user_role_assignments": {
-        "org_id": "varchar",
-        "snapshot_date": "date",
-        "account_id": "varchar",
-        "resource_id": "varchar",
-        "product_key": "varchar",
-        "site_id": "varchar",
-        "role_id": "varchar",
-        "assignment_methods": "varchar",
-        "directory_id": "varchar",
-    },
-    "user_read_failures": {
-        "org_id": "varchar",
-        "snapshot_date": "date",
-        "account_id": "varchar",
-        "endpoint": "varchar",
-        "status": "bigint",
-        "code": "varchar",
-        "reason": "varchar",
-    },
-    "extract_runs": {
-        "run_id": "varchar",
-        "org_id": "varchar",
-        "started_at": "timestamptz",
-        "finished_at": "timestamptz",
-        "extracted_at": "timestamptz",
-        "activity_lag_hours": "double",
-        "activity_complete_through": "timestamptz",
-        "as_of_date": "date",
-        "last_active_strategy": "varchar",
-        "api_calls": "bigint",
-        "api_retries": "bigint",
-        "api_rate_limited": "bigint",
-        "users_loaded": "bigint",
-        "last_active_rows_loaded": "bigint",
-        "events_loaded": "bigint",
-        "status": "varchar",
-    },
+    name: {column: DUCKDB_TYPES[hint["data_type"]] for column, hint in spec.columns.items()}
+    for name, spec in RAW_TABLES.items()
 }
-TABLE_KEYS: dict[str, tuple[str, ...]] = {
-    "orgs": ("org_id",),
-    "directories": ("org_id", "directory_id"),
-    "users": ("org_id", "account_id"),
-    "user_snapshots": ("org_id", "snapshot_date", "account_id"),
-    "user_product_last_active": ("org_id", "account_id", "product_key", "site_id", "last_active_date"),
-    "user_product_access": ("org_id", "snapshot_date", "account_id", "product_key", "site_id"),
-    "groups": ("org_id", "group_id"),
-    "group_product_grants": ("org_id", "group_id", "product_key", "site_id", "role_id"),
-    "group_memberships": ("org_id", "group_id", "account_id"),
-    "workspaces": ("org_id", "workspace_id"),
-    "event_actions": ("org_id", "action"),
-    "audit_events": ("org_id", "event_id"),
-    "user_role_assignments": ("org_id", "snapshot_date", "account_id", "resource_id", "role_id"),
-    "user_read_failures": ("org_id", "snapshot_date", "account_id", "endpoint"),
-    "extract_runs": ("run_id", "org_id"),
-}
-# Replace tables hold only the latest load; merge tables accumulate.
-REPLACE_TABLES = {"groups", "group_product_grants", "group_memberships", "workspaces"}
 
 
 @dataclass
@@ -769,10 +623,11 @@ def _extract_run_row(run: Run, runs: list[Run]) -> dict[str, Any]:
 
 def _merged(table: str, tagged: list[tuple[Run, dict[str, Any]]]) -> list[tuple[Run, dict[str, Any]]]:
     """What a dlt merge leaves behind: the latest row per primary key (replace tables: latest load only)."""
-    if table in REPLACE_TABLES:
+    spec = RAW_TABLES[table]
+    if spec.write_disposition == "replace":
         latest = max(run.extracted_at for run, _ in tagged)
         return [(run, row) for run, row in tagged if run.extracted_at == latest]
-    keys = TABLE_KEYS[table]
+    keys = spec.primary_key
     merged: dict[tuple[Any, ...], tuple[Run, dict[str, Any]]] = {}
     for run, row in sorted(tagged, key=lambda item: item[0].extracted_at):
         merged[tuple(row[key] for key in keys)] = (run, row)
@@ -807,14 +662,17 @@ def build_raw_warehouse(path: Path | str, *, through_run: str = RUN_ORDER[-1]) -
         con.execute("drop schema if exists raw cascade")
         con.execute("create schema raw")
         for table, columns in TABLES.items():
-            all_columns = {**columns, **_DLT}
-            ddl = ", ".join(f'"{name}" {kind}' for name, kind in all_columns.items())
-            con.execute(f"create table raw.{table} ({ddl})")
             tagged = merged.get(table, [])
             if not tagged:
-                continue
+                continue  # as dlt: no rows, no table
+            all_columns = {**columns, **DLT_COLUMNS}
+            ddl = ", ".join(f'"{name}" {kind}' for name, kind in all_columns.items())
+            con.execute(f"create table raw.{table} ({ddl})")
             names = list(all_columns)
             placeholders = ", ".join("?" for _ in names)
+            undeclared = {name for _, row in tagged for name in row} - set(columns)
+            if undeclared:
+                raise ValueError(f"raw.{table} has no column {sorted(undeclared)} in schema.RAW_TABLES")
             values = [
                 [row.get(name) for name in columns] + [run.load_id, f"{table}-{index:05d}"]
                 for index, (run, row) in enumerate(tagged)

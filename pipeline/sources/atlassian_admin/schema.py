@@ -200,8 +200,8 @@ class RawTable:
     description: str  # what a row is: the asset's description in the Dagster UI
 
 
-# The raw schema, in one place: the resources take their hints from here, and the tests check the table in
-# docs/architecture.md and the dbt test fixture (tests/dbt/raw_fixture.py) against it.
+# The raw schema, in one place: the resources take their hints from here, the dbt test fixture
+# (tests/dbt/raw_fixture.py) is built from it, and a test checks the table in docs/architecture.md against it.
 RAW_TABLES: dict[str, RawTable] = {
     "orgs": RawTable(
         ("org_id",), "merge", ORG_COLUMNS, "One row per org (id, name, when it was read, on the API's clock)."

@@ -1,10 +1,9 @@
 {% set key_columns = ['org_id', 'directory_id'] %}
-{% set columns = raw_column_names(source('raw', 'directories')) %}
 
 with
 
 source as (
-    select * from {{ raw_table('directories', key_columns) }}
+    select * from {{ source_or_empty('raw', 'directories') }}
 ),
 
 renamed as (
@@ -14,7 +13,7 @@ renamed as (
         cast(directory_id as varchar) as directory_id,
 
         ---------- text
-        {{ column_or_null(columns, 'name', 'varchar') }} as directory_name
+        cast(name as varchar) as directory_name
 
     from source
     {{ latest_load_only(key_columns) }}

@@ -1,11 +1,10 @@
 {% set key_columns = ['run_id', 'org_id'] %}
-{% set columns = raw_column_names(source('raw', 'extract_runs')) %}
 
 -- One row per extract run and org, written last by the dlt source.
 with
 
 source as (
-    select * from {{ raw_table('extract_runs', key_columns) }}
+    select * from {{ source_or_empty('raw', 'extract_runs') }}
 ),
 
 typed as (
@@ -15,26 +14,26 @@ typed as (
         cast(org_id as varchar) as org_id,
 
         ---------- text
-        {{ column_or_null(columns, 'status', 'varchar') }} as status,
+        cast(status as varchar) as status,
         -- bulk (v2 search productAccess) or per_user (last-active-dates per user)
-        {{ column_or_null(columns, 'last_active_strategy', 'varchar') }} as last_active_strategy,
+        cast(last_active_strategy as varchar) as last_active_strategy,
 
         ---------- timestamps (extracted_at is the API server's clock, not ours)
-        {{ column_or_null(columns, 'started_at', 'timestamptz') }} as started_at,
-        {{ column_or_null(columns, 'finished_at', 'timestamptz') }} as finished_at,
-        {{ column_or_null(columns, 'extracted_at', 'timestamptz') }} as extracted_at,
-        {{ column_or_null(columns, 'activity_lag_hours', 'double') }} as activity_lag_hours,
-        {{ column_or_null(columns, 'activity_complete_through', 'timestamptz') }}
+        cast(started_at as timestamptz) as started_at,
+        cast(finished_at as timestamptz) as finished_at,
+        cast(extracted_at as timestamptz) as extracted_at,
+        cast(activity_lag_hours as double) as activity_lag_hours,
+        cast(activity_complete_through as timestamptz)
             as activity_complete_through,
-        {{ column_or_null(columns, 'as_of_date', 'date') }} as as_of_date,
+        cast(as_of_date as date) as as_of_date,
 
         ---------- numerics
-        {{ column_or_null(columns, 'api_calls', 'bigint') }} as api_calls,
-        {{ column_or_null(columns, 'api_retries', 'bigint') }} as api_retries,
-        {{ column_or_null(columns, 'api_rate_limited', 'bigint') }} as api_rate_limited,
-        {{ column_or_null(columns, 'users_loaded', 'bigint') }} as users_loaded,
-        {{ column_or_null(columns, 'last_active_rows_loaded', 'bigint') }} as last_active_rows_loaded,
-        {{ column_or_null(columns, 'events_loaded', 'bigint') }} as events_loaded
+        cast(api_calls as bigint) as api_calls,
+        cast(api_retries as bigint) as api_retries,
+        cast(api_rate_limited as bigint) as api_rate_limited,
+        cast(users_loaded as bigint) as users_loaded,
+        cast(last_active_rows_loaded as bigint) as last_active_rows_loaded,
+        cast(events_loaded as bigint) as events_loaded
 
     from source
     {{ latest_load_only(key_columns) }}

@@ -1,6 +1,4 @@
 {% set key_columns = ['org_id', 'snapshot_date', 'account_id', 'product_key', 'site_id'] %}
-{% set columns = raw_column_names(source('raw', 'user_product_access')) %}
-{% set resource_id = column_or_null(columns, 'resource_id', 'varchar') %}
 
 -- Product instances a user can reach, per snapshot day (v2 search `productAccess`, bulk strategy only;
 -- with the per-user strategy this table stays empty and access comes from group grants alone).
@@ -9,7 +7,7 @@
 with
 
 source as (
-    select * from {{ raw_table('user_product_access', key_columns) }}
+    select * from {{ source_or_empty('raw', 'user_product_access') }}
     qualify
         try_cast(_dlt_load_id as double)
         = max(try_cast(_dlt_load_id as double)) over (partition by org_id, snapshot_date)
@@ -20,11 +18,9 @@ renamed as (
         ---------- ids
         cast(org_id as varchar) as org_id,
         cast(account_id as varchar) as account_id,
-        {{ api_product_key('cast(product_key as varchar)', resource_id) }}
-            as api_product_key,
-        {{ site_from_resource('cast(site_id as varchar)', resource_id) }}
-            as site_id,
-        {{ resource_id }} as resource_id,
+        {{ api_product_key('product_key', 'resource_id') }} as api_product_key,
+        {{ site_from_resource('site_id', 'resource_id') }} as site_id,
+        cast(resource_id as varchar) as resource_id,
 
         ---------- dates
         cast(snapshot_date as date) as snapshot_date

@@ -1,6 +1,4 @@
 {% set key_columns = ['org_id', 'snapshot_date', 'account_id', 'resource_id', 'role_id'] %}
-{% set columns = raw_column_names(source('raw', 'user_role_assignments')) %}
-{% set resource_id = column_or_null(columns, 'resource_id', 'varchar') %}
 
 -- A user's roles per product instance on a snapshot day (v2 user role-assignments), read only for the
 -- users whose groups do not explain every resource they hold a role on: their direct grants.
@@ -11,7 +9,7 @@
 with
 
 source as (
-    select * from {{ raw_table('user_role_assignments', key_columns) }}
+    select * from {{ source_or_empty('raw', 'user_role_assignments') }}
 ),
 
 latest_listings as (
@@ -19,7 +17,7 @@ latest_listings as (
         org_id,
         snapshot_date,
         max(try_cast(_dlt_load_id as double)) as load_id
-    from {{ source('raw', 'users') }}
+    from {{ source_or_empty('raw', 'users') }}
     group by org_id, snapshot_date
 ),
 
@@ -39,19 +37,16 @@ renamed as (
         cast(org_id as varchar) as org_id,
         cast(account_id as varchar) as account_id,
         -- role assignments name the instance by ARI only (`ari:cloud:jira-admin::site/…` included)
-        {{ api_product_key(column_or_null(columns, 'product_key', 'varchar'), resource_id) }}
-            as api_product_key,
-        {{ site_from_resource(column_or_null(columns, 'site_id', 'varchar'), resource_id) }}
-            as site_id,
+        {{ api_product_key('product_key', 'resource_id') }} as api_product_key,
+        {{ site_from_resource('site_id', 'resource_id') }} as site_id,
         cast(role_id as varchar) as role_id,
-        {{ resource_id }} as resource_id,
-        {{ column_or_null(columns, 'directory_id', 'varchar') }} as directory_id,
+        cast(resource_id as varchar) as resource_id,
+        cast(directory_id as varchar) as directory_id,
 
         ---------- properties
-        {{ column_or_null(columns, 'assignment_methods', 'varchar') }} as assignment_methods,
+        cast(assignment_methods as varchar) as assignment_methods,
         -- `inferred` alone: the role follows from another one (the API's word), it was not granted
-        coalesce({{ column_or_null(columns, 'assignment_methods', 'varchar') }} = 'inferred', false)
-            as is_inferred_only,
+        coalesce(assignment_methods = 'inferred', false) as is_inferred_only,
 
         ---------- dates
         cast(snapshot_date as date) as snapshot_date
