@@ -56,12 +56,3 @@ def test_a_child_dies_when_its_parent_is_killed_with_sigkill() -> None:
     while alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not alive(child)
-
-
-def test_dagster_dbt_starts_dbt_through_the_guard() -> None:
-    from dagster_dbt.core import dbt_cli_invocation
-
-    import pipeline.definitions  # noqa: F401 (installs the guard)
-    from pipeline.runtime.children import guarded_popen
-
-    assert dbt_cli_invocation.subprocess.Popen is guarded_popen
