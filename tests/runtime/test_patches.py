@@ -116,12 +116,10 @@ def _waiting(seconds: float) -> SimpleNamespace:
 
 
 def test_the_wait_until_the_next_claim_check_is_positive() -> None:
-    from dagster._core.execution.plan.instance_concurrency_context import InstanceConcurrencyContext
-
     patches.apply_dagster_patches()
-    interval = InstanceConcurrencyContext.interval_to_next_pending_claim_check(_waiting(5.0))
-    assert 4.0 < interval <= 5.0
-    assert InstanceConcurrencyContext.interval_to_next_pending_claim_check(_waiting(-1.0)) == 0.0
+    context_class = patches.CLAIM_CHECK.owner()  # dagster's InstanceConcurrencyContext
+    assert 4.0 < context_class.interval_to_next_pending_claim_check(_waiting(5.0)) <= 5.0
+    assert context_class.interval_to_next_pending_claim_check(_waiting(-1.0)) == 0.0
 
 
 @_xfail("dagster returns min([0, *intervals]), never positive: a step waiting for a pool never sleeps")
@@ -177,11 +175,9 @@ def test_upstream_leaves_sigterm_alone_while_it_captures_interrupts(saved_signal
 def test_dagster_dbt_starts_dbt_through_the_guard(
     fake_dbt: FakeDbt, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dagster_dbt.core import dbt_cli_invocation
-
     import pipeline.definitions  # noqa: F401 (applies the patches)
 
-    assert dbt_cli_invocation.subprocess.Popen is guarded_popen
+    assert patches.DBT_SUBPROCESS.owner().subprocess.Popen is guarded_popen
     monkeypatch.setenv("ATLASSIAN_API_KEY", PLANTED_KEY)
     _invoke(_resource(SeatwatchDbtCliResource, fake_dbt), tmp_path)
     [call] = fake_dbt.calls()
@@ -193,9 +189,8 @@ def test_dagster_dbt_starts_dbt_through_the_guard(
 def test_upstream_keeps_the_api_key_from_dbt(
     fake_dbt: FakeDbt, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dagster_dbt.core import dbt_cli_invocation
-
-    monkeypatch.setattr(dbt_cli_invocation, "subprocess", patches.upstream(patches.DBT_SUBPROCESS))
+    unguarded = patches.upstream(patches.DBT_SUBPROCESS)  # the subprocess module itself
+    monkeypatch.setattr(patches.DBT_SUBPROCESS.owner(), "subprocess", unguarded)
     monkeypatch.setenv("ATLASSIAN_API_KEY", PLANTED_KEY)
     _invoke(_resource(SeatwatchDbtCliResource, fake_dbt), tmp_path)
     [call] = fake_dbt.calls()
