@@ -20,10 +20,11 @@ from pipeline.defs.resources import build_resources
 from pipeline.defs.schedules import daily_job, daily_schedule
 from pipeline.defs.transform import dbt_models, dbt_project
 from pipeline.defs.translator import MARTS_GROUP
-from pipeline.runtime import children, dagster_fixes
+from pipeline.runtime import patches
 
-dagster_fixes.apply()  # a step waiting for the duckdb_writer pool must sleep, not spin
-children.guard_dagster_dbt()  # dbt dies with its run and never sees the API key
+# A step waiting for the duckdb_writer pool sleeps instead of spinning; dbt dies with its run and never sees
+# the API key. Every patch of Dagster's and dagster-dbt's internals: pipeline/runtime/patches.py.
+patches.apply_dagster_patches()
 
 MARTS = [key for key in dbt_models.keys if key.path[0] == MARTS_GROUP]
 

@@ -59,8 +59,8 @@ def _isolated_configuration(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
 
 @pytest.fixture(scope="session", autouse=True)
 def _one_dbt_parse_per_session(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> None:
-    """Under pytest-xdist, the workers that run dbt in process share dbt's parse state (tests/dbt_runner.py)
-    in the session's temporary folder, which every worker's own folder sits in."""
+    """Under pytest-xdist, the workers that run dbt in process share dbt's parse state
+    (tests/support/dbt_runner.py) in the session's temporary folder, where every worker's own folder is."""
     if worker_id != "master":
         share_parse_state(tmp_path_factory.getbasetemp().parent / "dbt-parse")
 

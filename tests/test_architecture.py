@@ -144,3 +144,19 @@ def test_every_command_lives_in_pipeline_commands() -> None:
         and node.func.attr == "add_parser"
     ]
     assert outside == []
+
+
+def test_no_module_imports_a_private_module_of_another_package() -> None:
+    """Dagster's and dagster-dbt's internals are patched in one place, pipeline/runtime/patches.py, which
+    names them as text and imports them only when it applies a patch."""
+    private = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path, tree in _modules()
+        for node in ast.walk(tree)
+        for name in (
+            [node.module or ""] if isinstance(node, ast.ImportFrom) else
+            [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+        )
+        if not name.startswith(("pipeline.", "__")) and any(part.startswith("_") for part in name.split("."))
+    ]  # fmt: skip
+    assert private == []

@@ -6,8 +6,9 @@
 * Environment: an allow-list. dbt needs its own variables, the warehouse path, locale, paths and Python's
   variables; never the API key (``ATLASSIAN_API_KEY``, ``ATLASSIAN_API_KEY__<org>``) or anything else.
 
-dagster-dbt starts dbt with ``subprocess.Popen`` and offers no hook for either, so
-:func:`guard_dagster_dbt` gives its invocation module a ``subprocess`` whose ``Popen`` adds both.
+dagster-dbt starts dbt with ``subprocess.Popen`` and offers no hook for either, so a patch
+(:data:`pipeline.runtime.patches.DBT_SUBPROCESS`) gives its invocation module a ``subprocess`` whose ``Popen``
+is :func:`guarded_popen`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import os
 import signal
 import subprocess
 import sys
-import types
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -86,20 +86,3 @@ def guarded_run(*args: Any, **kwargs: Any) -> subprocess.CompletedProcess:
     kwargs["env"] = child_environment(kwargs.get("env"))
     kwargs["preexec_fn"] = die_with_parent()
     return subprocess.run(*args, **kwargs)  # noqa: S603 (callers pass a fixed argv and check=)
-
-
-class _GuardedSubprocess(types.ModuleType):
-    """The ``subprocess`` module with :func:`guarded_popen` as ``Popen``."""
-
-    Popen = staticmethod(guarded_popen)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(subprocess, name)
-
-
-def guard_dagster_dbt() -> None:
-    """Make every dbt process dagster-dbt starts a guarded child. Idempotent."""
-    from dagster_dbt.core import dbt_cli_invocation
-
-    if not isinstance(dbt_cli_invocation.subprocess, _GuardedSubprocess):
-        dbt_cli_invocation.subprocess = _GuardedSubprocess("subprocess")

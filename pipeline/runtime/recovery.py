@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.events import DagsterEventType
 
 from pipeline.config.shared import DATA_DIR_TAG, TRIGGER_TAG
 from pipeline.runtime.processes import host, is_alive, start_ticks
@@ -60,7 +59,7 @@ def _owner(instance: dg.DagsterInstance, run: dg.DagsterRun) -> RunOwner:
     if PID_TAG in tags:
         return RunOwner(int(tags[PID_TAG]), tags.get(PID_START_TAG, ""), tags.get(HOST_TAG))
     # Launched from the UI: the run worker records its pid when it starts executing steps.
-    for record in instance.all_logs(run.run_id, of_type=DagsterEventType.ENGINE_EVENT):
+    for record in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ENGINE_EVENT):
         event = record.dagster_event
         metadata = event.engine_event_data.metadata if event and event.engine_event_data else {}
         if "pid" in metadata:

@@ -21,7 +21,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
-from typing import Any
+
+from pipeline.runtime import patches
 
 GRACE_SECONDS = 5.0
 # Two deliveries of the same stop closer together than this are one request (see `record` below).
@@ -49,25 +50,6 @@ class StopState:
     @property
     def name(self) -> str:
         return _NAMES.get(self.signum or signal.SIGINT, f"signal {self.signum}")
-
-
-def _observe_dagster_interrupts() -> None:
-    """Keep SIGTERM seatwatch's during a Dagster run. Idempotent.
-
-    During a run Dagster replaces the SIGINT handler and points SIGTERM at it, through one function,
-    ``dagster._utils.interrupts._replace_interrupt_signal``. This version leaves SIGTERM with seatwatch's
-    handler, which forwards to whatever handles SIGINT.
-    """
-    from dagster._utils import interrupts
-
-    if getattr(interrupts, "_seatwatch_observed", False):
-        return
-
-    def replace(new_handler: Any) -> None:
-        signal.signal(signal.SIGINT, new_handler)
-
-    interrupts._replace_interrupt_signal = replace
-    interrupts._seatwatch_observed = True
 
 
 @contextmanager
@@ -147,7 +129,7 @@ def stoppable(
             raise KeyboardInterrupt
 
     if within_dagster:
-        _observe_dagster_interrupts()
+        patches.keep_sigterm_during_runs()  # Dagster would point SIGTERM at its own SIGINT handler
     previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
     previous_fd = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
     threading.Thread(target=count_signals, name="seatwatch-signals", daemon=True).start()

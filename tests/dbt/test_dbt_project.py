@@ -1,4 +1,5 @@
-"""The dbt project, built on the hand-written raw fixture (tests/dbt/raw_fixture.py), checked mart by mart.
+"""The dbt project, built on the hand-written raw fixture (tests/support/raw_fixture.py), checked mart by
+mart.
 
 dbt runs three times in all, because each run costs seconds on two cores:
 

@@ -10,7 +10,7 @@ import duckdb
 import yaml
 
 from pipeline.reclaim.journal import Journal
-from tests.dbt.raw_fixture import DLT_COLUMNS, TABLES
+from tests.support.raw_fixture import DLT_COLUMNS, TABLES
 
 STAGING = Path(__file__).parents[2] / "dbt_project" / "models" / "staging"
 
