@@ -2,8 +2,8 @@
 agree with the simulator's truth and no reclaim candidate is a seat the user really used.
 
 Each day runs the real extract (in process) and ``dbt run`` of the models the comparison reads; the
-comparison is the test suite's (tests/history.py, which the suite runs at 300 users for 6 days). Exits 1
-on the first day that disagrees.
+comparison is the test suite's (tests/support/history.py, which the suite runs at 300 users for 6 days).
+Exits 1 on the first day that disagrees.
 
     uv run python -m benchmarks.bench_history                      # 2,000 users, 30 days: minutes on 2 cores
     uv run python -m benchmarks.bench_history --users 500 --days 5

@@ -1,6 +1,6 @@
 """Daily loads agree with the simulator's truth every day, and no reclaim candidate is a seat the user
 really used: 300 users for 4 simulated days, the last the first on which a user is removed (seed 11;
-tests/history.py has the comparison). The issue's full acceptance, 2,000 users for 30 days, is
+tests/support/history.py has the comparison). The issue's full acceptance, 2,000 users for 30 days, is
 ``benchmarks/bench_history.py`` (numbers in the README)."""
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""The only place Seatwatch reads its configuration.
+"""Where Seatwatch's Python code reads its configuration (the one other reader is dbt's ``profiles.yml``,
+which takes the warehouse path from the dbt var the pipeline passes, else ``SEATWATCH_WAREHOUSE_PATH`` or
+``SEATWATCH_DATA_DIR``, for dbt run by hand).
 
 Everything is read at run time through :func:`load_settings`, never at import time, so importing any module
 (Dagster loading definitions, tests) needs no credentials and no network.

@@ -4,7 +4,7 @@ Each day: the real extract (in process, through the ASGI transport) and the dbt 
 (``dbt run`` of just those models), then every user's lifecycle status and every reclaim candidate is
 compared with ``World.truth()``. The test suite runs a small org for a few days
 (tests/test_history_against_truth.py); ``benchmarks/bench_history.py`` runs the 2,000-user, 30-day
-acceptance with timings. :func:`daily_loads` is also the daily loop of tests/variant_harness.py.
+acceptance with timings. :func:`daily_loads` is also the daily loop of tests/support/variants.py.
 """
 
 from __future__ import annotations

@@ -201,7 +201,7 @@ class RawTable:
 
 
 # The raw schema, in one place: the resources take their hints from here, the dbt test fixture
-# (tests/dbt/raw_fixture.py) is built from it, and a test checks the table in docs/architecture.md against it.
+# (tests/support/raw_fixture.py) is built from it, and a test checks docs/architecture.md's table against it.
 RAW_TABLES: dict[str, RawTable] = {
     "orgs": RawTable(
         ("org_id",), "merge", ORG_COLUMNS, "One row per org (id, name, when it was read, on the API's clock)."
