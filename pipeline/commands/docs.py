@@ -11,6 +11,7 @@ import tempfile
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from pipeline.commands import add_command
 from pipeline.config.errors import ConfigurationError
 from pipeline.config.settings import load_settings
 
@@ -21,18 +22,16 @@ EXAMPLES = """examples:
 """
 
 
+HELP = "dbt docs of the published tables, served on http://127.0.0.1:8080 (or --output DIR)"
+DESCRIPTION = (
+    "Generate dbt's documentation site for the tables in data/seatwatch.duckdb (every table and "
+    "column description, types, lineage) without network access, then serve it on loopback, or "
+    "write it to a folder with --output."
+)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "docs",
-        help="dbt docs of the published tables, served on http://127.0.0.1:8080 (or --output DIR)",
-        description=(
-            "Generate dbt's documentation site for the tables in data/seatwatch.duckdb (every table and "
-            "column description, types, lineage) without network access, then serve it on loopback, or "
-            "write it to a folder with --output."
-        ),
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "docs", HELP, DESCRIPTION, EXAMPLES)
     parser.add_argument("--output", "-o", type=Path, help="write the static site to this folder and exit")
     parser.add_argument(
         "--port", type=int, default=8080, help="port to serve on (default 8080; 0 = any free)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from pipeline.commands import add_command
 from pipeline.config.settings import load_settings
 from pipeline.extract.demo import api_settings
 
@@ -17,18 +18,16 @@ Exit codes: 0 ready, 1 problems found, 2 configuration.
 """
 
 
+HELP = "check that the org and the API key are ready for Seatwatch (read-only, under a minute)"
+DESCRIPTION = (
+    "Read-only checks against the Admin API: the key, the org, directories and users, bulk "
+    "productAccess and its agreement with per-user last-active dates, the audit log (scoped keys), "
+    "rate-limit headers and their precision, and how the product keys seen map to products."
+)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "doctor",
-        help="check that the org and the API key are ready for Seatwatch (read-only, under a minute)",
-        description=(
-            "Read-only checks against the Admin API: the key, the org, directories and users, bulk "
-            "productAccess and its agreement with per-user last-active dates, the audit log (scoped keys), "
-            "rate-limit headers and their precision, and how the product keys seen map to products."
-        ),
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "doctor", HELP, DESCRIPTION, EXAMPLES)
     parser.add_argument("--json", action="store_true", help="the checks as JSON on stdout")
     parser.set_defaults(handler=_handle)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pipeline.commands import add_command
 from pipeline.config.settings import load_settings
 from pipeline.readers.csv_output import STDOUT
 from pipeline.readers.export import export_plan, export_users
@@ -18,14 +19,12 @@ EXPORT_EXAMPLES = """examples:
 """
 
 
+HELP = "write a CSV from the published copy (users, or the reclamation plan)"
+DESCRIPTION = "Write a CSV from data/seatwatch.duckdb; invited users show as Invited, never Active."
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    export = subparsers.add_parser(
-        "export",
-        help="write a CSV from the published copy (users, or the reclamation plan)",
-        description="Write a CSV from data/seatwatch.duckdb; invited users show as Invited, never Active.",
-        epilog=EXPORT_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    export = add_command(subparsers, "export", HELP, DESCRIPTION, EXPORT_EXAMPLES)
     export.add_argument("what", choices=["users", "plan"], help="users: one row per user; plan: reclaim plan")
     export.add_argument(
         "--output",

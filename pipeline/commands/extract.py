@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pipeline.commands import add_command
 from pipeline.commands.preflight import check_data_dir
 from pipeline.commands.progress import StderrProgress
 from pipeline.config.settings import load_settings
@@ -18,14 +19,12 @@ EXAMPLES = """examples:
 """
 
 
+HELP = "load the Admin API into data/warehouse.duckdb (schema raw), without dbt"
+DESCRIPTION = "Extract users, last-active dates, groups, workspaces and audit events into DuckDB raw."
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "extract",
-        help="load the Admin API into data/warehouse.duckdb (schema raw), without dbt",
-        description="Extract users, last-active dates, groups, workspaces and audit events into DuckDB raw.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "extract", HELP, DESCRIPTION, EXAMPLES)
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
     parser.set_defaults(handler=_handle)
 

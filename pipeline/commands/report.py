@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from pipeline.commands import add_command
 from pipeline.config.settings import load_settings
 
 EXAMPLES = """examples:
@@ -16,18 +17,16 @@ EXAMPLES = """examples:
 """
 
 
+HELP = "write a self-contained HTML report (charts and tables) from the published copy"
+DESCRIPTION = (
+    "Write one HTML file that opens offline in any browser: seats and activity per product, the "
+    "daily trend, pending invites, reclaimable cost and data freshness, all read from the marts "
+    "of data/seatwatch.duckdb."
+)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "report",
-        help="write a self-contained HTML report (charts and tables) from the published copy",
-        description=(
-            "Write one HTML file that opens offline in any browser: seats and activity per product, the "
-            "daily trend, pending invites, reclaimable cost and data freshness, all read from the marts "
-            "of data/seatwatch.duckdb."
-        ),
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "report", HELP, DESCRIPTION, EXAMPLES)
     parser.add_argument("--output", "-o", required=True, type=Path, help="HTML file to write")
     parser.add_argument("--org", help="only this org id (default: every org in the published copy)")
     parser.set_defaults(handler=_handle)

@@ -9,6 +9,7 @@ import json
 import signal
 import sys
 
+from pipeline.commands import add_command
 from pipeline.commands.preflight import check_api, check_data_dir
 from pipeline.commands.progress import StderrProgress
 from pipeline.config.offline import apply_offline_defaults
@@ -30,17 +31,15 @@ EXAMPLES = """examples:
 """
 
 
+HELP = "extract, dbt build, checks and the published copy, in one Dagster run (exit 1 on failure)"
+DESCRIPTION = (
+    "Run the daily Dagster job in this process: the API snapshot, the audit events processed since "
+    "the last load, dbt (staging, intermediate, marts), the checks, and data/seatwatch.duckdb."
+)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "run",
-        help="extract, dbt build, checks and the published copy, in one Dagster run (exit 1 on failure)",
-        description=(
-            "Run the daily Dagster job in this process: the API snapshot, the audit events processed since "
-            "the last load, dbt (staging, intermediate, marts), the checks, and data/seatwatch.duckdb."
-        ),
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "run", HELP, DESCRIPTION, EXAMPLES)
     output = parser.add_mutually_exclusive_group()
     output.add_argument("--quiet", action="store_true", help="no progress and no summary; errors only")
     output.add_argument("--json", action="store_true", help="the summary as JSON on stdout, for scripts")

@@ -5,24 +5,26 @@ from __future__ import annotations
 import argparse
 import json
 
+from pipeline.commands import add_command
 from pipeline.config.errors import ConfigurationError
 from pipeline.config.settings import load_settings
 from pipeline.readers.status import format_status, read_status
 
+HELP = "the latest runs and how they ended, and how fresh the published data is (exit 1 if not)"
+DESCRIPTION = (
+    "The latest runs of the daily job (trigger, start, duration, outcome, reason of a failure), "
+    "whether the published copy comes from the latest successful run, and per org how old its data "
+    "is. Exit 1 when the latest run failed or the data is stale (for monitoring), else 0."
+)
+EXAMPLES = """examples:
+  seatwatch status
+  seatwatch status --json | jq .problems
+  seatwatch status --quiet || alert-someone
+"""
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    status = subparsers.add_parser(
-        "status",
-        help="the latest runs and how they ended, and how fresh the published data is (exit 1 if not)",
-        description=(
-            "The latest runs of the daily job (trigger, start, duration, outcome, reason of a failure), "
-            "whether the published copy comes from the latest successful run, and per org how old its data "
-            "is. Exit 1 when the latest run failed or the data is stale (for monitoring), else 0."
-        ),
-        epilog="examples:\n  seatwatch status\n  seatwatch status --json | jq .problems\n"
-        "  seatwatch status --quiet || alert-someone",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    status = add_command(subparsers, "status", HELP, DESCRIPTION, EXAMPLES)
     status.add_argument("--runs", type=int, default=5, metavar="N", help="how many runs to list (default 5)")
     output = status.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="machine-readable output")

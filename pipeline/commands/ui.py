@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pipeline.commands import add_command
 from pipeline.config.errors import ConfigurationError
 from pipeline.config.offline import apply_offline_defaults
 from pipeline.config.paths import WORKSPACE_FILE
@@ -25,18 +26,16 @@ EXAMPLES = """examples:
 """
 
 
+HELP = "the Dagster UI on http://127.0.0.1:3000, with the daily schedule running"
+DESCRIPTION = (
+    "Start `dagster dev` (web UI and daemon) on loopback with the data folder's Dagster home "
+    "(<data folder>/.dagster/ unless DAGSTER_HOME is set). Materialising from the UI uses the demo "
+    "org when no credentials are set."
+)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "ui",
-        help="the Dagster UI on http://127.0.0.1:3000, with the daily schedule running",
-        description=(
-            "Start `dagster dev` (web UI and daemon) on loopback with the data folder's Dagster home "
-            "(<data folder>/.dagster/ unless DAGSTER_HOME is set). Materialising from the UI uses the demo "
-            "org when no credentials are set."
-        ),
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "ui", HELP, DESCRIPTION, EXAMPLES)
     parser.add_argument("--port", type=int, default=3000, help="web UI port (default 3000)")
     parser.set_defaults(handler=_handle)
 
