@@ -36,6 +36,6 @@ defs = dg.Definitions(
     sensors=[recover_dead_runs_sensor],
     resources=build_resources(dbt_project),
     # Runs launched from the UI run in process too: dlt and dbt must not overlap on the DuckDB file anyway,
-    # and a subprocess per step costs ~4 s of start-up and imports on 2 cores.
+    # and a subprocess per step would pay Dagster's, dlt's and dbt's start-up and imports again.
     executor=dg.in_process_executor,
 )

@@ -51,13 +51,13 @@ class SeatwatchDbtCliResource(DbtCliResource):
     @cached_property
     def _cli_version(self) -> version.Version:
         # dagster-dbt runs `dbt --version` before every invocation to tell dbt Fusion from dbt-core, and that
-        # command also asks pypi.org for the newest release: 2-4 s per step, more offline. dbt-core is
+        # command also asks pypi.org for the newest release, which waits on the network offline. dbt-core is
         # pinned in pyproject.toml, so the installed package answers the same question for free.
         return version.parse(importlib.metadata.version("dbt-core"))
 
     def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
         # dagster-dbt opens a dbt adapter in this process before every invocation (profile, project and every
-        # base macro loaded: ~8 s of CPU per run on 2 cores) only to serve fetch_row_counts() and
+        # base macro loaded, seconds of CPU: benchmarks/README.md) only to serve fetch_row_counts() and
         # fetch_column_metadata(), which Seatwatch does not call; dbt itself runs in its own process. An
         # invocation without an adapter is what dagster-dbt does for dbt Fusion.
         return None

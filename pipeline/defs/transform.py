@@ -26,8 +26,8 @@ dbt_project = seatwatch_dbt_project()
 # there (the warehouse path is a var, and a changed var means a full parse anyway), and runs against two
 # data folders never share artefacts. Within a data folder dbt steps never overlap (duckdb_writer pool).
 DBT_TARGET_DIR = ".dbt"
-# dbt unit tests check the SQL logic against fixed inputs, not the data: they belong to the test suite, and
-# would add ~5 s to every run. Data tests still run, as asset checks.
+# dbt unit tests check the SQL logic against fixed inputs, not the data: they belong to the test suite, not
+# to every run. Data tests still run, as asset checks.
 BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
 
 

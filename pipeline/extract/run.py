@@ -30,8 +30,8 @@ from pipeline.warehouse import check_unlocked, ensure_warehouse
 
 PIPELINE_NAME = "seatwatch"
 DATASET_NAME = "raw"
-# Without pyarrow dlt would load DuckDB through huge INSERT statements: at 5,000 users that took 10 s and
-# 2.6 GB of memory to load; JSON lines load the same rows in 1 s and 330 MB (benchmarks/bench_scale.py).
+# Without pyarrow dlt would load DuckDB through huge INSERT statements, whose time and memory grow far faster
+# than the rows; JSON lines load through DuckDB's own reader (measured in benchmarks/README.md).
 LOADER_FILE_FORMAT = "jsonl"
 
 

@@ -141,7 +141,7 @@ def upstream(patch: Patch) -> Any:
 # CLAIM_CHECK: ``InstanceConcurrencyContext.interval_to_next_pending_claim_check`` returns
 # ``min([0, *intervals])``, never positive, so ``ActiveExecution.sleep_til_ready`` never sleeps and the
 # in-process executor asks the storage for a slot in a tight loop while another run holds the
-# ``duckdb_writer`` pool (measured: 9 min 35 s of CPU in 10 min). Intended: the time until the soonest
+# ``duckdb_writer`` pool, burning a core for as long as it waits. Intended: the time until the soonest
 # scheduled re-check, never negative.
 def _interval_to_next_pending_claim_check(self: Any) -> float:
     if not self._pending_claims or not self._pending_timeouts:
