@@ -15,6 +15,7 @@ import pytest
 from pipeline.config.offline import apply_offline_defaults
 from tests.support.dbt_runner import share_parse_state
 from tests.support.demo import DemoRun
+from tests.support.postgres import PostgresServer, start_server
 
 apply_offline_defaults()
 
@@ -80,6 +81,21 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
         with redirect_stdout(out), redirect_stderr(err):
             code = main(["run"])
     return DemoRun(code, out.getvalue(), err.getvalue(), root / "data")
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """One real PostgreSQL 16 per pytest-xdist worker (per session without xdist), on a Unix socket in the
+    session's temporary folder, started only when a test asks for it (tests/support/postgres.py)."""
+    yield from start_server(tmp_path_factory.mktemp("postgres"))
+
+
+@pytest.fixture
+def postgres_database(postgres_server: PostgresServer, request: pytest.FixtureRequest) -> str:
+    """A database of this test's own on the worker's server."""
+    import hashlib
+
+    return postgres_server.database("t_" + hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:16])
 
 
 # The tests that read the shared demo run stay on one pytest-xdist worker: each worker has its own session,

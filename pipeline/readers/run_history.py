@@ -22,6 +22,7 @@ from pipeline.readers.step_failures import failure_from_error_info, headline
 # The daily job's name and the published copy's asset key, named here (pipeline.defs builds both from these)
 # so that status reads the instance without loading the definitions.
 PUBLISHED_COPY_KEY = "published_copy"
+TEAM_WAREHOUSE_KEY = "team_warehouse"
 
 SUCCEEDED = "succeeded"
 CHECKS_FAILED = "checks failed"
