@@ -98,6 +98,9 @@ def build_published_copy(marts: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
     name=TEAM_WAREHOUSE_KEY,
     group_name=PUBLISHED_GROUP,
     deps=[PUBLISHED_COPY_KEY],
+    # It only reads the published copy, but takes its turn like every step of a run: the instance runs one
+    # step of the data folder at a time, so a run from the UI never publishes while this one does.
+    pool=DUCKDB_POOL,
     kinds={"dlt"},
     output_required=False,
     description=(

@@ -46,8 +46,9 @@ class PostgresServer:
         )
 
     def sqlalchemy_url(self, database: str) -> str:
-        """The same for dagster-postgres (SQLAlchemy's psycopg2 dialect)."""
-        return self.url(database)
+        """The same for dagster-postgres: SQLAlchemy 2.1 reads a bare ``postgresql://`` as psycopg 3, which
+        is not installed; dagster-postgres brings psycopg2."""
+        return self.url(database).replace("postgresql://", "postgresql+psycopg2://", 1)
 
     def psql(self, sql: str, database: str = "postgres") -> str:
         """Run ``sql`` as the superuser; tuples only, ``|``-separated."""
