@@ -84,10 +84,10 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
-    """One real PostgreSQL 16 per pytest-xdist worker (per session without xdist), on a Unix socket in the
-    session's temporary folder, started only when a test asks for it (tests/support/postgres.py)."""
-    yield from start_server(tmp_path_factory.mktemp("postgres"))
+def postgres_server() -> Iterator[PostgresServer]:
+    """One real PostgreSQL 16 per pytest-xdist worker (per session without xdist), on a Unix socket in a
+    temporary folder of its own, started only when a test asks for it (tests/support/postgres.py)."""
+    yield from start_server()
 
 
 @pytest.fixture

@@ -143,3 +143,28 @@ def test_no_credentials_or_an_unknown_destination_is_a_configuration_error(
 def test_scrub_removes_passwords_from_driver_messages() -> None:
     assert scrub("postgresql://me:s3cr%40t@db:5432/x failed") == "postgresql://me:***@db:5432/x failed"
     assert scrub("host=db password=s3cret user=me") == "host=db password=*** user=me"
+
+
+def test_doctor_row_for_the_destination(
+    postgres_env: PostgresServer, postgres_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.config.settings import load_settings
+    from pipeline.doctor.destination import diagnose_destination
+
+    monkeypatch.setenv("SEATWATCH_PUBLISH_DESTINATION", "postgres")
+    settings = load_settings()
+    check = diagnose_destination(settings)
+    assert check is not None and check.status == "ok", check
+    assert "can create the schemas seatwatch and seatwatch_incoming" in check.detail
+    assert postgres_env.psql("select count(*) from pg_namespace where nspname like 'seatwatch%'") == "0"
+
+    postgres_env.psql(f'revoke create on database "{postgres_database}" from seatwatch;')
+    postgres_env.psql(f'alter database "{postgres_database}" owner to postgres;')
+    refused = diagnose_destination(settings)
+    assert refused is not None and refused.status == "fail" and "GRANT CREATE ON DATABASE" in refused.detail
+
+    with postgres_env.stopped():
+        down = diagnose_destination(settings)
+    assert down is not None and down.status == "fail" and "\n" not in down.detail
+    assert postgres_env.password not in down.detail
+    assert diagnose_destination(load_settings({})) is None

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,10 +85,16 @@ class PostgresServer:
             server.ensure_postgres_running()
 
 
-def start_server(root: Path) -> Iterator[PostgresServer]:
-    """Start a server with its data in ``root``; stop it when the generator is closed."""
+def start_server() -> Iterator[PostgresServer]:
+    """Start a server with its data in a new temporary folder; stop it and delete the folder when the
+    generator is closed.
+
+    Not in pytest's temporary folder: as root, pgserver runs the server as its own system user, which must be
+    able to reach the data folder, and every pytest session makes ``/tmp/pytest-of-<user>`` private again.
+    """
     import pgserver
 
+    root = Path(tempfile.mkdtemp(prefix="seatwatch-pg-"))
     server = pgserver.get_server(root / "pgdata", cleanup_mode="stop")
     (Path(server.pgdata) / "pg_hba.conf").write_text(_HBA)
     password = PASSWORD_PREFIX + secrets.token_hex(8)
@@ -96,3 +104,4 @@ def start_server(root: Path) -> Iterator[PostgresServer]:
         yield running
     finally:
         server.cleanup()
+        shutil.rmtree(root, ignore_errors=True)
