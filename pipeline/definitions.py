@@ -23,7 +23,7 @@ from pipeline.defs.translator import MARTS_GROUP
 from pipeline.runtime import children, dagster_fixes
 
 dagster_fixes.apply()  # a step waiting for the duckdb_writer pool must sleep, not spin
-children.guard_dagster_dbt()  # dbt dies with its run and never sees the API key
+children.guard_dagster_dbt()  # dbt and Dagster's log tails die with their run and never see a credential
 
 MARTS = [key for key in dbt_models.keys if key.path[0] == MARTS_GROUP]
 

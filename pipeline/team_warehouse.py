@@ -253,8 +253,9 @@ def publish_error(destination: str, dataset: str, error: BaseException) -> Wareh
     while inner.__cause__ is not None or getattr(inner, "exception", None) is not None:
         inner = getattr(inner, "exception", None) or inner.__cause__
     said = " ".join(scrub(str(inner)).split())[:200] or type(inner).__name__
+    said += "" if said.endswith((".", "?", "!")) else "."
     return WarehousePublishError(
-        f"Publishing the marts to {destination} (dataset {dataset}) failed: {said}. Check that the "
+        f"Publishing the marts to {destination} (dataset {dataset}) failed: {said} Check that the "
         f"server is up and DESTINATION__{destination.upper()}__CREDENTIALS; data/seatwatch.duckdb and the "
         "report are written, and the next run publishes again."
     )

@@ -21,18 +21,24 @@ from tests.support.postgres import PostgresServer
 from tests.support.processes import descendants
 from tests.support.warehouse_tables import duckdb_tables, postgres_tables
 
+# The children a run starts for its steps: dbt, and the tail and orphan watcher of Dagster's log capture.
+_STEP_CHILDREN = ("/dbt ", "tail -F", "watch_orphans")
+
 
 def _children_showing(secret: str, found: list[str], stop: threading.Event) -> None:
-    """Every child process's command line and environment, while the run goes on."""
+    """Any child process whose command line shows ``secret`` (what ``ps`` lists), or whose environment
+    holds it if it is a child a step starts, while the run goes on."""
     while not stop.is_set():
         for pid in descendants(os.getpid()):
-            for part in ("cmdline", "environ"):
-                try:
-                    if secret.encode() in Path(f"/proc/{pid}/{part}").read_bytes():
-                        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-                        found.append(f"{part} of {command.decode(errors='replace')[:200]}")
-                except OSError:
-                    pass
+            try:
+                command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+                environ = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+            except OSError:
+                continue
+            if secret in command:
+                found.append(f"command line: {command[:200]}")
+            if secret in environ and any(child in command for child in _STEP_CHILDREN):
+                found.append(f"environment of {command[:200]}")
         stop.wait(0.2)
 
 

@@ -97,20 +97,58 @@ def test_publish_matches_the_copy_and_a_second_publish_replaces_it_at_once(
         assert cursor.fetchone()[0]
 
 
-def test_a_stopped_server_fails_in_one_line_and_leaves_the_tables_alone(
-    demo_run: DemoRun, postgres_env: PostgresServer, postgres_database: str, tmp_path: Path
+def _publishing_steps(data: Path, instance_home: Path, env: pytest.MonkeyPatch) -> tuple[bool, str, int]:
+    """The daily job's two publishing steps (the DuckDB copy, then the team's warehouse) on ``data``, as
+    the end of a run executes them: success, and the line and exit code ``seatwatch run`` would give."""
+    import dagster as dg
+
+    from pipeline.config.shared import DAILY_JOB_NAME
+    from pipeline.definitions import defs
+    from pipeline.readers.step_failures import run_failed_error, step_failures
+    from pipeline.runtime.instance import prepare_home
+
+    env.setenv("SEATWATCH_DATA_DIR", str(data))
+    env.setenv("SEATWATCH_PUBLISH_DESTINATION", "postgres")
+    with dg.DagsterInstance.from_config(str(prepare_home(instance_home))) as instance:
+        result = defs.resolve_job_def(DAILY_JOB_NAME).execute_in_process(
+            instance=instance,
+            asset_selection=[dg.AssetKey("published_copy"), dg.AssetKey("team_warehouse")],
+            raise_on_error=False,
+        )
+    if result.success:
+        return True, "", 0
+    error = run_failed_error(result.run_id, step_failures(result.all_events))
+    return False, str(error), error.exit_code
+
+
+def test_a_stopped_server_fails_the_run_in_one_line_and_leaves_the_tables_alone(
+    demo_run: DemoRun,
+    postgres_env: PostgresServer,
+    postgres_database: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    publish_to_destination(demo_run.published, tmp_path / "data", "postgres", DATASET)
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("warehouse.duckdb", "seatwatch.duckdb"):
+        shutil.copyfile(demo_run.data_dir / name, data / name)
+    assert _publishing_steps(data, tmp_path / "home", monkeypatch)[0]
     before = _read_all(postgres_env, postgres_database)
-    second_copy = _second_run_copy(demo_run.published, tmp_path / "second")
-    with postgres_env.stopped(), pytest.raises(WarehousePublishError) as failure:
-        publish_to_destination(second_copy, tmp_path / "data", "postgres", DATASET)
-    line = str(failure.value)
-    assert "\n" not in line and failure.value.exit_code == 1
-    assert "postgres" in line and "next run publishes again" in line
-    assert postgres_env.password not in line
-    assert _read_all(postgres_env, postgres_database) == before
-    publish_to_destination(second_copy, tmp_path / "data", "postgres", DATASET)  # the server is back
+    assert before == duckdb_tables(data / "seatwatch.duckdb")
+    (data / "report.html").unlink()
+    copied_at = (data / "seatwatch.duckdb").stat().st_mtime_ns
+
+    with postgres_env.stopped():
+        ok, line, exit_code = _publishing_steps(data, tmp_path / "home", monkeypatch)
+    assert not ok and exit_code == 1 and "\n" not in line
+    assert "Publishing the marts to postgres (dataset seatwatch) failed" in line
+    assert "next run publishes again" in line and postgres_env.password not in line
+    assert (data / "seatwatch.duckdb").stat().st_mtime_ns > copied_at  # the copy and the report are written
+    assert (data / "report.html").exists()
+    assert _read_all(postgres_env, postgres_database) == before  # the previous tables, untouched
+
+    second_copy = _second_run_copy(data / "seatwatch.duckdb", tmp_path / "second")
+    publish_to_destination(second_copy, data, "postgres", DATASET)  # the server is back: publishes again
     assert _read_all(postgres_env, postgres_database) == duckdb_tables(second_copy)
 
 

@@ -4,7 +4,8 @@
   kernel when the process that started it dies, ``kill -9`` included, so no dbt is left writing to the
   warehouse after its run is gone. (Elsewhere the child gets its own process group only.)
 * Environment: an allow-list. dbt needs its own variables, the warehouse path, locale, paths and Python's
-  variables; never the API key (``ATLASSIAN_API_KEY``, ``ATLASSIAN_API_KEY__<org>``) or anything else.
+  variables; never the API key (``ATLASSIAN_API_KEY``, ``ATLASSIAN_API_KEY__<org>``), the team warehouse's
+  credentials (``DESTINATION__*``, ``DAGSTER_PG_URL``) or anything else.
 
 dagster-dbt starts dbt with ``subprocess.Popen`` and offers no hook for either, so
 :func:`guard_dagster_dbt` gives its invocation module a ``subprocess`` whose ``Popen`` adds both.
@@ -98,8 +99,12 @@ class _GuardedSubprocess(types.ModuleType):
 
 
 def guard_dagster_dbt() -> None:
-    """Make every dbt process dagster-dbt starts a guarded child. Idempotent."""
+    """Make every dbt process dagster-dbt starts a guarded child, and the ``tail`` and watcher processes
+    that Dagster's compute-log capture starts for every step: with the whole environment they would hold
+    the API key and the warehouse's credentials (``DESTINATION__*``, ``DAGSTER_PG_URL``). Idempotent."""
+    from dagster._core.execution import compute_logs
     from dagster_dbt.core import dbt_cli_invocation
 
-    if not isinstance(dbt_cli_invocation.subprocess, _GuardedSubprocess):
-        dbt_cli_invocation.subprocess = _GuardedSubprocess("subprocess")
+    for module in (dbt_cli_invocation, compute_logs):
+        if not isinstance(module.subprocess, _GuardedSubprocess):
+            module.subprocess = _GuardedSubprocess("subprocess")
