@@ -101,13 +101,19 @@ def postgres_database(postgres_server: PostgresServer, request: pytest.FixtureRe
 # The tests that read the shared demo run stay on one pytest-xdist worker: each worker has its own session,
 # so split across two they would pay for the demo run twice.
 DEMO_RUN_GROUP = pytest.mark.xdist_group("demo_run")
+# The tests that need Postgres but not the demo run share one worker too, so that the suite starts at most two
+# servers (that worker's and the demo run's worker's) rather than one per worker.
+POSTGRES_GROUP = pytest.mark.xdist_group("postgres")
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups; after pytest-randomly's shuffle
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "demo_run" in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        if "demo_run" in fixtures:
             item.add_marker(DEMO_RUN_GROUP)
+        elif "postgres_server" in fixtures:
+            item.add_marker(POSTGRES_GROUP)
     # The end-to-end tests (marked slow, up to a minute and a half each) are handed out first, in their
     # shuffled order, then the rest: one drawn last would keep a worker busy long after the others finished.
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
