@@ -163,6 +163,32 @@ def destination_factory(name: str, **config: Any) -> Any:
         ) from None
 
 
+def check_configured(destination: str) -> None:
+    """Before a run: the destination exists and dlt finds its credentials (no connection is made), so a
+    missing setting ends ``seatwatch run`` at once with exit code 2 rather than after the whole run."""
+    from dlt.common.configuration.exceptions import ConfigFieldMissingException
+
+    factory = destination_factory(destination)
+    try:
+        factory.configuration(factory.spec())
+    except ConfigFieldMissingException as error:
+        fields = set(error.fields) - {"dataset_name"}  # the pipeline gives it
+        if not fields:
+            return
+        missing = "missing " + ", ".join(sorted(fields))
+        raise ConfigurationError(
+            f"The publish destination {destination} is not configured ({missing}): set "
+            f"DESTINATION__{destination.upper()}__CREDENTIALS (dlt's configuration), or unset "
+            "SEATWATCH_PUBLISH_DESTINATION."
+        ) from None
+    except Exception as error:
+        said = " ".join(scrub(str(error)).split())[:160]
+        raise ConfigurationError(
+            f"The configuration of the publish destination {destination} cannot be read ({said}): check "
+            f"DESTINATION__{destination.upper()}__CREDENTIALS."
+        ) from None
+
+
 def make_pipeline(data_dir: Path, destination: str, dataset: str) -> Any:
     """The dlt pipeline that loads the marts: into the side dataset for swapped destinations."""
     import dlt

@@ -169,13 +169,13 @@ def test_a_refused_password_is_one_line_without_the_password(
     assert wrong not in str(failure.value)
 
 
-def test_no_credentials_or_an_unknown_destination_is_a_configuration_error(
-    demo_run: DemoRun, tmp_path: Path
-) -> None:
+def test_no_credentials_or_an_unknown_destination_is_a_configuration_error() -> None:
+    from pipeline.team_warehouse import check_configured
+
     with pytest.raises(ConfigurationError, match="DESTINATION__POSTGRES__CREDENTIALS"):
-        publish_to_destination(demo_run.published, tmp_path / "data", "postgres", DATASET)
+        check_configured("postgres")
     with pytest.raises(ConfigurationError, match="not a dlt destination"):
-        publish_to_destination(demo_run.published, tmp_path / "data", "no_such_destination", DATASET)
+        check_configured("no_such_destination")
 
 
 def test_scrub_removes_passwords_from_driver_messages() -> None:
@@ -206,3 +206,17 @@ def test_doctor_row_for_the_destination(
     assert down is not None and down.status == "fail" and "\n" not in down.detail
     assert postgres_env.password not in down.detail
     assert diagnose_destination(load_settings({})) is None
+
+
+def test_run_refuses_at_once_without_the_destination_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    from contextlib import redirect_stderr
+    from io import StringIO
+
+    from pipeline.cli import main
+
+    monkeypatch.setenv("SEATWATCH_PUBLISH_DESTINATION", "postgres")
+    err = StringIO()
+    with redirect_stderr(err):
+        code = main(["run"])
+    assert code == 2
+    assert err.getvalue().count("\n") == 1 and "DESTINATION__POSTGRES__CREDENTIALS" in err.getvalue()
