@@ -13,7 +13,7 @@ import dagster as dg
 
 from pipeline.defs.checks import ALL_CHECKS
 from pipeline.defs.ingest import atlassian_raw
-from pipeline.defs.publish import build_published_copy
+from pipeline.defs.publish import build_published_copy, team_warehouse
 from pipeline.defs.reclaim import reclaim_apply_job, reclaim_journal
 from pipeline.defs.recovery_sensor import recover_dead_runs_sensor
 from pipeline.defs.resources import build_resources
@@ -22,14 +22,15 @@ from pipeline.defs.transform import dbt_models, dbt_project
 from pipeline.defs.translator import MARTS_GROUP
 from pipeline.runtime import patches
 
-# A step waiting for the duckdb_writer pool sleeps instead of spinning; dbt dies with its run and never sees
-# the API key. Every patch of Dagster's and dagster-dbt's internals: pipeline/runtime/patches.py.
+# A step waiting for the duckdb_writer pool sleeps instead of spinning; dbt and Dagster's compute-log tails
+# die with their run and never see a credential. Every patch of Dagster's and dagster-dbt's internals:
+# pipeline/runtime/patches.py.
 patches.apply_dagster_patches()
 
 MARTS = [key for key in dbt_models.keys if key.path[0] == MARTS_GROUP]
 
 defs = dg.Definitions(
-    assets=[atlassian_raw, dbt_models, build_published_copy(MARTS), reclaim_journal],
+    assets=[atlassian_raw, dbt_models, build_published_copy(MARTS), team_warehouse, reclaim_journal],
     asset_checks=ALL_CHECKS,
     jobs=[daily_job, reclaim_apply_job],
     schedules=[daily_schedule],

@@ -15,6 +15,7 @@ import pytest
 from pipeline.config.offline import apply_offline_defaults
 from tests.support.dbt_runner import share_parse_state
 from tests.support.demo import DemoRun
+from tests.support.postgres import PostgresServer, start_server
 
 apply_offline_defaults()
 
@@ -82,16 +83,37 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     return DemoRun(code, out.getvalue(), err.getvalue(), root / "data")
 
 
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One real PostgreSQL 16 per pytest-xdist worker (per session without xdist), on a Unix socket in a
+    temporary folder of its own, started only when a test asks for it (tests/support/postgres.py)."""
+    yield from start_server()
+
+
+@pytest.fixture
+def postgres_database(postgres_server: PostgresServer, request: pytest.FixtureRequest) -> str:
+    """A database of this test's own on the worker's server."""
+    import hashlib
+
+    return postgres_server.database("t_" + hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:16])
+
+
 # The tests that read the shared demo run stay on one pytest-xdist worker: each worker has its own session,
 # so split across two they would pay for the demo run twice.
 DEMO_RUN_GROUP = pytest.mark.xdist_group("demo_run")
+# The tests that need Postgres but not the demo run share one worker too, so that the suite starts at most two
+# servers (that worker's and the demo run's worker's) rather than one per worker.
+POSTGRES_GROUP = pytest.mark.xdist_group("postgres")
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups; after pytest-randomly's shuffle
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "demo_run" in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        if "demo_run" in fixtures:
             item.add_marker(DEMO_RUN_GROUP)
+        elif "postgres_server" in fixtures:
+            item.add_marker(POSTGRES_GROUP)
     # The end-to-end tests (marked slow, up to a minute and a half each) are handed out first, in their
     # shuffled order, then the rest: one drawn last would keep a worker busy long after the others finished.
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)

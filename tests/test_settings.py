@@ -147,3 +147,19 @@ def test_wait_limits_are_seconds(name: str) -> None:
     for bad in ("-1", "soon", "inf", "nan"):
         with pytest.raises(ConfigurationError, match=name):
             load_settings({name: bad})
+
+
+def test_the_publish_destination_and_dataset() -> None:
+    assert load_settings({}).publish_destination is None
+    assert load_settings({}).publish_dataset == "seatwatch"
+    settings = load_settings(
+        {"SEATWATCH_PUBLISH_DESTINATION": "postgres", "SEATWATCH_PUBLISH_DATASET": "team"}
+    )
+    assert (settings.publish_destination, settings.publish_dataset) == ("postgres", "team")
+    for env in (
+        {"SEATWATCH_PUBLISH_DESTINATION": "postgresql://me:pw@db/x"},
+        {"SEATWATCH_PUBLISH_DATASET": "Team-Data"},
+    ):
+        with pytest.raises(ConfigurationError) as error:
+            load_settings(env)
+        assert "pw@" not in str(error.value)

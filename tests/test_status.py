@@ -56,3 +56,24 @@ def test_a_failed_latest_run_is_reported_with_its_reason(tmp_path: Path) -> None
 def test_no_published_copy_is_a_problem(tmp_path: Path) -> None:
     status = read_status(tmp_path / "home", tmp_path, tmp_path / "seatwatch.duckdb", now=NOW)
     assert not status.healthy and "no published copy" in status.problems[0]
+
+
+def test_the_warehouse_publish_is_an_outcome_of_its_own(tmp_path: Path) -> None:
+    from pipeline.readers.run_history import WarehousePublish
+
+    published = _published(tmp_path / "seatwatch.duckdb", {"org": NOW - timedelta(hours=24)})
+    ok = RunRecord("run-1", "schedule", NOW - timedelta(hours=5), NOW - timedelta(hours=4), "succeeded", None)
+    reason = "Publishing the marts to postgres (dataset seatwatch) failed: the server is down."
+    failed = RunRecord("run-2", "CLI", NOW - timedelta(hours=1), NOW, "failed", reason)
+    last = WarehousePublish("run-1", True, NOW - timedelta(hours=4), "postgres:seatwatch", 3869, None)
+    latest = WarehousePublish("run-2", False, NOW, None, None, reason)
+    status = Status(
+        tmp_path, published, True, History([failed, ok], "run-2", latest, last), [], [], "postgres:seatwatch"
+    )
+    text = format_status(status)
+    assert "Team warehouse: postgres:seatwatch" in text
+    assert f"FAILED in run run-2 at 2026-11-28 06:00:00: {reason}" in text
+    assert "last published by run run-1 at 2026-11-28 02:00:00 to postgres:seatwatch (3869 rows)" in text
+    assert status.to_dict()["warehouse"]["latest"]["outcome"] == "failed"
+    unconfigured = Status(tmp_path, published, True, History([ok], "run-1"))
+    assert "Team warehouse" not in format_status(unconfigured)

@@ -13,6 +13,7 @@ EXAMPLES = """examples:
   ATLASSIAN_ORG_ID=... ATLASSIAN_API_KEY=... seatwatch doctor
   seatwatch doctor --json | jq '.orgs[].checks[] | select(.status != "ok")'
   seatwatch doctor                       # the embedded demo org (no credentials set)
+  SEATWATCH_PUBLISH_DESTINATION=postgres DESTINATION__POSTGRES__CREDENTIALS=... seatwatch doctor
 
 Exit codes: 0 ready, 1 problems found, 2 configuration.
 """
@@ -22,7 +23,9 @@ HELP = "check that the org and the API key are ready for Seatwatch (read-only, u
 DESCRIPTION = (
     "Read-only checks against the Admin API: the key, the org, directories and users, bulk "
     "productAccess and its agreement with per-user last-active dates, the audit log (scoped keys), "
-    "rate-limit headers and their precision, and how the product keys seen map to products."
+    "rate-limit headers and their precision, and how the product keys seen map to products; and, when "
+    "SEATWATCH_PUBLISH_DESTINATION is set, whether that warehouse is reachable and the dataset can be "
+    "created there."
 )
 
 
@@ -34,12 +37,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _handle(args: argparse.Namespace) -> int:
     settings = load_settings()  # a bad configuration ends here with exit code 2, before any request
-    from pipeline.doctor.checks import diagnose, format_reports, to_json
+    from dataclasses import asdict
+
+    from pipeline.doctor.checks import FAIL, diagnose, format_reports, to_json
+    from pipeline.doctor.destination import diagnose_destination, format_destination
 
     with api_settings(settings, quiet=args.json) as resolved:
         reports = diagnose(resolved)
+    destination = diagnose_destination(settings)
+    ready = all(report.ready for report in reports) and (destination is None or destination.status != FAIL)
     if args.json:
-        print(json.dumps(to_json(reports), indent=2))
+        answer = to_json(reports)
+        answer["ready"] = ready
+        answer["destination"] = asdict(destination) if destination else None
+        print(json.dumps(answer, indent=2))
     else:
         print(format_reports(reports))
-    return 0 if all(report.ready for report in reports) else 1
+        if destination is not None:
+            print(format_destination(destination))
+    return 0 if ready else 1

@@ -54,6 +54,10 @@ def _say(line: str) -> None:
 def _handle(args: argparse.Namespace) -> int:
     settings = load_settings()  # bad configuration ends here with exit code 2, before anything runs
     check_data_dir(settings.data_dir)
+    if settings.publish_destination is not None:
+        from pipeline.team_warehouse import check_configured
+
+        check_configured(settings.publish_destination)  # exit 2 now, not after the whole run
     if not settings.is_demo:
         check_api(settings)  # a wrong key or org id: one line in a second, before Dagster starts
     apply_offline_defaults()

@@ -38,8 +38,13 @@ def _status(args: argparse.Namespace) -> int:
 
     if args.runs < 1:
         raise ConfigurationError(f"--runs must be at least 1 (got {args.runs}).")
+    target = settings.publish_destination and f"{settings.publish_destination}:{settings.publish_dataset}"
     status = read_status(
-        dagster_home(settings.data_dir), settings.data_dir, settings.published_path, limit=args.runs
+        dagster_home(settings.data_dir),
+        settings.data_dir,
+        settings.published_path,
+        limit=args.runs,
+        warehouse_target=target,
     )
     if args.json:
         print(json.dumps(status.to_dict(), indent=2))

@@ -29,6 +29,10 @@ class ConfigurationError(SeatwatchError):
     exit_code = 2
 
 
+class WarehousePublishError(SeatwatchError):
+    """The team's warehouse (``SEATWATCH_PUBLISH_DESTINATION``) is down or refused the published marts."""
+
+
 # DuckDB: 'Could not set lock on file "/x/warehouse.duckdb": Conflicting lock is held in /usr/bin/python3
 # (PID 4036) by user root. See also …' (the holder part is missing on some platforms).
 _LOCK_RE = re.compile(

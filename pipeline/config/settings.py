@@ -17,6 +17,11 @@ Environment (the README's *Configuration* section is the user-facing copy of thi
                                    default 1800; 0 refuses at once
 ``SEATWATCH_RATE_LIMIT_MAX_WAIT_SECONDS`` how long a run may wait in total for the API's rate windows,
                                    default 900
+``SEATWATCH_PUBLISH_DESTINATION``  a dlt destination name (e.g. ``postgres``): after each successful run the
+                                   published marts are also loaded there (docs/team-setup.md); unset = none.
+                                   Its credentials stay in dlt's own configuration
+                                   (``DESTINATION__<NAME>__CREDENTIALS``): Seatwatch never reads them
+``SEATWATCH_PUBLISH_DATASET``      the dataset (schema) the marts are published to, default ``seatwatch``
 """
 
 from __future__ import annotations
@@ -37,6 +42,12 @@ LAST_ACTIVE_STRATEGIES = ("auto", "bulk", "per_user")
 # Org ids are UUIDs (letters, digits, hyphens); the id goes into URL paths, so nothing else is accepted:
 # `../../v2/x` must never reach a request.
 _ORG_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+# A dlt destination name (``postgres``, ``bigquery``, ``snowflake``, ...) or a dotted import path of one.
+_DESTINATION = re.compile(r"[a-z][a-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+# The dataset becomes a schema name: lowercase letters, digits and underscores, as dlt would normalise it
+# anyway (a name it would rewrite would leave readers looking for the wrong schema).
+_DATASET = re.compile(r"[a-z_][a-z0-9_]{0,59}")
+DEFAULT_PUBLISH_DATASET = "seatwatch"
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,9 @@ class Settings:
     rate_limit_max_wait_seconds: float = 900.0
     # The orgs are the embedded demo org, served for this command only: nothing written to it lasts.
     is_embedded_demo: bool = False
+    # The team's warehouse (a dlt destination name) the published marts are loaded into, or None.
+    publish_destination: str | None = None
+    publish_dataset: str = DEFAULT_PUBLISH_DATASET
 
     @property
     def is_demo(self) -> bool:
@@ -187,6 +201,23 @@ def _parse_seconds(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _parse_publish(env: Mapping[str, str]) -> tuple[str | None, str]:
+    destination = env.get("SEATWATCH_PUBLISH_DESTINATION", "").strip() or None
+    if destination is not None and not _DESTINATION.fullmatch(destination):
+        # Not echoed: a URL pasted here by mistake would carry its password into the terminal and logs.
+        raise ConfigurationError(
+            "SEATWATCH_PUBLISH_DESTINATION must be a dlt destination name such as postgres; credentials "
+            "go in DESTINATION__<NAME>__CREDENTIALS (dlt's configuration), not here."
+        )
+    dataset = env.get("SEATWATCH_PUBLISH_DATASET", "").strip() or DEFAULT_PUBLISH_DATASET
+    if not _DATASET.fullmatch(dataset):
+        raise ConfigurationError(
+            f"SEATWATCH_PUBLISH_DATASET must be lowercase letters, digits and underscores, at most 60 "
+            f"(got {dataset[:40]!r}); unset it to use {DEFAULT_PUBLISH_DATASET}."
+        )
+    return destination, dataset
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the configuration from ``env`` (default: the process environment) and validate it."""
     env = os.environ if env is None else env
@@ -198,6 +229,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             f"(got {strategy!r})."
         )
     data_dir = Path(env.get("SEATWATCH_DATA_DIR", "").strip() or "data").expanduser().resolve()
+    destination, dataset = _parse_publish(env)
     return Settings(
         api_base_url=base_url,
         orgs=_parse_orgs(env),
@@ -206,4 +238,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         last_active_strategy=strategy,
         wait_timeout_seconds=_parse_seconds(env, "SEATWATCH_WAIT_TIMEOUT_SECONDS", 1800.0),
         rate_limit_max_wait_seconds=_parse_seconds(env, "SEATWATCH_RATE_LIMIT_MAX_WAIT_SECONDS", 900.0),
+        publish_destination=destination,
+        publish_dataset=dataset,
     )

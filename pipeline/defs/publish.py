@@ -16,9 +16,10 @@ from pipeline.config.shared import FINAL, ProgressFn
 from pipeline.defs.pools import DUCKDB_POOL
 from pipeline.defs.translator import PUBLISHED_GROUP
 from pipeline.readers.report.page import report_path_beside, write_report
-from pipeline.readers.run_history import PUBLISHED_COPY_KEY
+from pipeline.readers.run_history import PUBLISHED_COPY_KEY, TEAM_WAREHOUSE_KEY
 from pipeline.readers.summary import RunSummary, build_summary
 from pipeline.runtime.run_records import FAILED, SUCCESS, force_status, set_status
+from pipeline.team_warehouse import publish_to_destination
 from pipeline.warehouse import connect, publish
 
 # This run's extract when it had one (a run may only rebuild the marts), else the latest extract.
@@ -91,3 +92,46 @@ def build_published_copy(marts: Sequence[dg.AssetKey]) -> dg.AssetsDefinition:
         )
 
     return published_copy
+
+
+@dg.asset(
+    name=TEAM_WAREHOUSE_KEY,
+    group_name=PUBLISHED_GROUP,
+    deps=[PUBLISHED_COPY_KEY],
+    # It only reads the published copy, but takes its turn like every step of a run: the instance runs one
+    # step of the data folder at a time, so a run from the UI never publishes while this one does.
+    pool=DUCKDB_POOL,
+    kinds={"dlt"},
+    output_required=False,
+    description=(
+        "The published marts loaded with dlt into the team's warehouse (SEATWATCH_PUBLISH_DESTINATION, "
+        "dataset SEATWATCH_PUBLISH_DATASET): the same tables and columns as data/seatwatch.duckdb, "
+        "swapped in at once. Skipped when no destination is configured (docs/team-setup.md)."
+    ),
+)
+def team_warehouse(
+    context: dg.AssetExecutionContext,
+    settings: dg.ResourceParam[Settings],
+    progress: dg.ResourceParam[ProgressFn],
+):
+    """Runs after the published copy, so a warehouse that is down fails this step only: the copy and the
+    report are already written, and the next run publishes again."""
+    if settings.publish_destination is None:
+        context.log.info("No SEATWATCH_PUBLISH_DESTINATION: the marts are published to the DuckDB copy only.")
+        return
+    where = f"{settings.publish_destination}:{settings.publish_dataset}"
+    progress("warehouse", {"to": where})
+    done = publish_to_destination(
+        settings.published_path, settings.data_dir, settings.publish_destination, settings.publish_dataset
+    )
+    progress("warehouse", {"to": where, "rows": done.rows, FINAL: True})
+    yield dg.MaterializeResult(
+        metadata={
+            "destination": dg.MetadataValue.text(done.destination),
+            "dataset": dg.MetadataValue.text(done.dataset),
+            "tables": dg.MetadataValue.int(done.tables),
+            "rows": dg.MetadataValue.int(done.rows),
+            "seconds": dg.MetadataValue.float(done.seconds),
+            "strategy": dg.MetadataValue.text(done.strategy),
+        }
+    )

@@ -22,6 +22,7 @@ from pipeline.readers.step_failures import failure_from_error_info, headline
 # The daily job's name and the published copy's asset key, named here (pipeline.defs builds both from these)
 # so that status reads the instance without loading the definitions.
 PUBLISHED_COPY_KEY = "published_copy"
+TEAM_WAREHOUSE_KEY = "team_warehouse"
 
 SUCCEEDED = "succeeded"
 CHECKS_FAILED = "checks failed"
@@ -65,9 +66,34 @@ class RunRecord:
 
 
 @dataclass(frozen=True)
+class WarehousePublish:
+    """The latest outcome of the ``team_warehouse`` step: the marts published to the team's warehouse,
+    or the reason it failed (a run whose copy was written but whose warehouse publish was refused)."""
+
+    run_id: str
+    published: bool
+    at: datetime | None
+    where: str | None  # destination:dataset, when published
+    rows: int | None
+    reason: str | None  # one line, when it failed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "outcome": "published" if self.published else "failed",
+            "at": self.at.isoformat() if self.at else None,
+            "where": self.where,
+            "rows": self.rows,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
 class History:
     runs: list[RunRecord]  # newest first
     published_by_run: str | None  # the run that last wrote this data folder's published copy
+    warehouse: WarehousePublish | None = None  # the latest publish to the team's warehouse, if any
+    last_warehouse_publish: WarehousePublish | None = None  # the latest that succeeded
 
     @property
     def latest_finished(self) -> RunRecord | None:
@@ -88,6 +114,36 @@ def _read_instance(home: Path) -> Iterator[Any]:
 
     with dg.DagsterInstance.from_config(str(home)) as instance:
         yield instance
+
+
+def _failed_step(instance: Any, run_id: str) -> str | None:
+    """The step a failed run failed in, first one a person can act on (as ``_outcome`` reports it)."""
+    from dagster import DagsterEventType
+
+    logs = instance.all_logs(run_id, of_type=DagsterEventType.STEP_FAILURE)
+    failures = [
+        failure_from_error_info(entry.step_key or "run", entry.dagster_event.event_specific_data.error)
+        for entry in logs
+        if entry.dagster_event.event_specific_data.error is not None
+    ]
+    head = headline(failures)
+    return head.step if head is not None else None
+
+
+def _last_warehouse_publish(instance: Any) -> WarehousePublish | None:
+    import dagster as dg
+
+    records = instance.fetch_materializations(dg.AssetKey(TEAM_WAREHOUSE_KEY), limit=1).records
+    if not records:
+        return None
+    record = records[0]
+    metadata = record.asset_materialization.metadata if record.asset_materialization else {}
+
+    def value(key: str) -> Any:
+        return metadata[key].value if key in metadata else None
+
+    where = f"{value('destination')}:{value('dataset')}" if "destination" in metadata else None
+    return WarehousePublish(record.run_id, True, _moment(record.timestamp), where, value("rows"), None)
 
 
 def _outcome(instance: Any, run: Any) -> tuple[str, str | None]:
@@ -158,6 +214,14 @@ def read_history(home: Path, data_dir: Path, published: Path, *, limit: int = 5)
             )
             if len(runs) == limit:
                 break
+        last_publish = _last_warehouse_publish(instance)
+        warehouse = last_publish
+        for run in runs:
+            if last_publish is not None and run.run_id == last_publish.run_id:
+                break
+            if run.outcome == FAILED and _failed_step(instance, run.run_id) == TEAM_WAREHOUSE_KEY:
+                warehouse = WarehousePublish(run.run_id, False, run.finished_at, None, None, run.reason)
+                break
         published_by = None
         events = instance.fetch_materializations(dg.AssetKey(PUBLISHED_COPY_KEY), limit=50).records
         for event in events:
@@ -166,4 +230,4 @@ def read_history(home: Path, data_dir: Path, published: Path, *, limit: int = 5)
             if path is not None and Path(str(path.value)) == published:
                 published_by = event.run_id
                 break
-    return History(runs, published_by)
+    return History(runs, published_by, warehouse, last_publish)

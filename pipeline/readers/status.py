@@ -43,6 +43,8 @@ class Status:
     history: History
     orgs: list[OrgFreshness] = field(default_factory=list)
     reclaim: list[ReclaimRun] = field(default_factory=list)
+    # SEATWATCH_PUBLISH_DESTINATION:SEATWATCH_PUBLISH_DATASET, or None when the marts stay in DuckDB only.
+    warehouse_target: str | None = None
 
     @property
     def published_from_latest_success(self) -> bool | None:
@@ -88,6 +90,15 @@ class Status:
             "orgs": [org.to_dict() for org in self.orgs],
             "stale_after_hours": stale_after_hours(),
             "reclaim": [run.to_dict() for run in self.reclaim],
+            "warehouse": {
+                "target": self.warehouse_target,
+                "latest": self.history.warehouse.to_dict() if self.history.warehouse else None,
+                "last_published": (
+                    self.history.last_warehouse_publish.to_dict()
+                    if self.history.last_warehouse_publish
+                    else None
+                ),
+            },
         }
 
 
@@ -109,18 +120,41 @@ def _org_freshness(published: Path, now: datetime) -> list[OrgFreshness]:
 
 
 def read_status(
-    dagster_home: Path, data_dir: Path, published: Path, *, limit: int = 5, now: datetime | None = None
+    dagster_home: Path,
+    data_dir: Path,
+    published: Path,
+    *,
+    limit: int = 5,
+    now: datetime | None = None,
+    warehouse_target: str | None = None,
 ) -> Status:
     now = now or datetime.now(UTC)
     history = read_history(dagster_home, data_dir, published, limit=limit)
     exists = published.exists()
     orgs = _org_freshness(published, now) if exists else []
     reclaim = reclaim_runs(published) if exists else []
-    return Status(data_dir, published, exists, history, orgs, reclaim)
+    return Status(data_dir, published, exists, history, orgs, reclaim, warehouse_target)
 
 
 def _when(moment: datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S}" if moment else "-"
+
+
+def _format_warehouse(status: Status) -> list[str]:
+    """The publish to the team's warehouse, an outcome of its own: a run can write the copy and fail here."""
+    latest, last = status.history.warehouse, status.history.last_warehouse_publish
+    if status.warehouse_target is None and latest is None:
+        return []
+    lines = ["", f"Team warehouse: {status.warehouse_target or 'not configured now'}"]
+    if latest is not None and not latest.published:
+        lines.append(f"  FAILED in run {latest.run_id[:8]} at {_when(latest.at)}: {latest.reason}")
+    if last is not None:
+        when = _when(last.at)
+        run = last.run_id[:8]
+        lines.append(f"  last published by run {run} at {when} to {last.where} ({last.rows} rows)")
+    elif latest is None or latest.published:
+        lines.append("  not published yet")
+    return lines
 
 
 def format_status(status: Status) -> str:
@@ -159,6 +193,7 @@ def format_status(status: Status) -> str:
                 f"{_when(org.activity_complete_through):<25}  {org.age_hours:>6.1f}  {fresh}"
             )
     lines += format_reclaim(status.reclaim)
+    lines += _format_warehouse(status)
     lines.append("")
     if status.healthy:
         lines.append("OK: the latest run succeeded and the data is fresh.")

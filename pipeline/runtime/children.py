@@ -4,7 +4,8 @@
   kernel when the process that started it dies, ``kill -9`` included, so no dbt is left writing to the
   warehouse after its run is gone. (Elsewhere the child gets its own process group only.)
 * Environment: an allow-list. dbt needs its own variables, the warehouse path, locale, paths and Python's
-  variables; never the API key (``ATLASSIAN_API_KEY``, ``ATLASSIAN_API_KEY__<org>``) or anything else.
+  variables; never the API key (``ATLASSIAN_API_KEY``, ``ATLASSIAN_API_KEY__<org>``), the team warehouse's
+  credentials (``DESTINATION__*``, ``DAGSTER_PG_URL``) or anything else.
 
 dagster-dbt starts dbt with ``subprocess.Popen`` and offers no hook for either, so a patch
 (:data:`pipeline.runtime.patches.DBT_SUBPROCESS`) gives its invocation module a ``subprocess`` whose ``Popen``

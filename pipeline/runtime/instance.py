@@ -43,6 +43,17 @@ run_monitoring:
 """
 
 
+# A team deployment keeps the runs, event logs and schedules in Postgres (dagster-postgres): appended to the
+# settings above in the team's own dagster.yaml (docs/team-setup.md; tests/test_team_deployment.py runs it).
+# SQLAlchemy 2 reads a bare postgresql:// URL as psycopg 3; dagster-postgres brings psycopg2.
+POSTGRES_STORAGE_YAML = """\
+storage:
+  postgres:
+    postgres_url:
+      env: DAGSTER_PG_URL   # postgresql+psycopg2://user:password@host:5432/dagster
+"""
+
+
 class BrokenInstanceError(SeatwatchError):
     """The Dagster home exists but its storage cannot be used."""
 

@@ -10,11 +10,12 @@ exists; either failing is one line (:class:`UncheckedPatchError`), never a silen
 |---|---|---|
 | :data:`CLAIM_CHECK` | a step waiting for a pool spins at 100% of a core | :func:`apply_dagster_patches` |
 | :data:`DBT_SUBPROCESS` | dbt outlives a killed run, inherits the API key | :func:`apply_dagster_patches` |
+| :data:`COMPUTE_LOG_SUBPROCESS` | log tails see every credential | :func:`apply_dagster_patches` |
 | :data:`INTERRUPT_SIGNAL` | Dagster takes SIGTERM during a run | :func:`keep_sigterm_during_runs` |
-| :data:`DBT_CLI_VERSION` | ``dbt --version`` (2-4 s, asks pypi.org) | :func:`overrides` |
-| :data:`DBT_CORE_ADAPTER` | a dbt adapter in this process (~8 s CPU) | :func:`overrides` |
+| :data:`DBT_CLI_VERSION` | ``dbt --version`` (asks pypi.org) | :func:`overrides` |
+| :data:`DBT_CORE_ADAPTER` | a dbt adapter in this process (seconds of CPU) | :func:`overrides` |
 
-The first three replace a module or class attribute; the last two are methods of
+The first four replace a module or class attribute; the last two are methods of
 ``pipeline.defs.resources.SeatwatchDbtCliResource`` (Dagster loads the resource from there). Third-party
 modules are imported when a patch is applied, not here: the simulator uses this package without Dagster.
 
@@ -105,6 +106,13 @@ DBT_SUBPROCESS = Patch(
     path="subprocess",
     test="test_upstream_keeps_the_api_key_from_dbt",
 )
+COMPUTE_LOG_SUBPROCESS = Patch(
+    package="dagster",
+    checked=("1.13.27",),
+    module="dagster._core.execution.compute_logs",
+    path="subprocess",
+    test="test_upstream_gives_the_compute_log_tail_the_whole_environment",
+)
 DBT_CLI_VERSION = Patch(
     package="dagster-dbt",
     checked=("0.29.27",),
@@ -119,7 +127,14 @@ DBT_CORE_ADAPTER = Patch(
     path="DbtCliResource._initialize_dbt_core_adapter",
     test="test_upstream_invokes_dbt_without_an_adapter_in_this_process",
 )
-PATCHES = (CLAIM_CHECK, INTERRUPT_SIGNAL, DBT_SUBPROCESS, DBT_CLI_VERSION, DBT_CORE_ADAPTER)
+PATCHES = (
+    CLAIM_CHECK,
+    INTERRUPT_SIGNAL,
+    DBT_SUBPROCESS,
+    COMPUTE_LOG_SUBPROCESS,
+    DBT_CLI_VERSION,
+    DBT_CORE_ADAPTER,
+)
 
 # What a replacement replaced, by patch: the upstream code the xfail tests run, and "applied already".
 _upstream: dict[Patch, Any] = {}
@@ -153,6 +168,9 @@ def _interval_to_next_pending_claim_check(self: Any) -> float:
 # DBT_SUBPROCESS: dagster-dbt starts dbt with ``subprocess.Popen`` (DbtCliInvocation.run) and the whole
 # parent environment, and offers no hook; its module's ``subprocess`` becomes one whose ``Popen`` is
 # pipeline.runtime.children.guarded_popen (parent-death signal, allow-listed environment).
+# COMPUTE_LOG_SUBPROCESS: the same for Dagster's compute-log capture, which starts a ``tail`` and a watcher
+# process for every step (execute_posix_tail) with the whole environment: the API key and the team
+# warehouse's credentials (DESTINATION__*, DAGSTER_PG_URL) included.
 class _GuardedSubprocess(types.ModuleType):
     """The ``subprocess`` module with :func:`~pipeline.runtime.children.guarded_popen` as ``Popen``."""
 
@@ -167,6 +185,7 @@ def apply_dagster_patches() -> None:
     Idempotent."""
     _replace(CLAIM_CHECK, _interval_to_next_pending_claim_check)
     _replace(DBT_SUBPROCESS, _GuardedSubprocess("subprocess"))
+    _replace(COMPUTE_LOG_SUBPROCESS, _GuardedSubprocess("subprocess"))
 
 
 # INTERRUPT_SIGNAL: during a run Dagster replaces the SIGINT handler and points SIGTERM at it, through

@@ -246,3 +246,40 @@ def test_upstream_invokes_dbt_without_an_adapter_in_this_process(fake_dbt: FakeD
     if probe.returncode != 0:
         pytest.fail(f"the probe failed: {probe.stderr[-2000:]}")
     assert probe.stdout.split()[-1] == "NoneType"
+
+
+# COMPUTE_LOG_SUBPROCESS: the tail and the watcher Dagster's compute-log capture starts for every step get
+# the allow-listed environment, never a credential.
+
+
+def _tail_environments(path: Path) -> list[dict[str, str]]:
+    from dagster._core.execution import compute_logs
+
+    path.write_text("")
+    with compute_logs.execute_posix_tail(str(path), sys.stdout) as pids:
+        environments = []
+        for pid in pids:
+            raw = Path(f"/proc/{pid}/environ").read_bytes()
+            environments.append(dict(item.split("=", 1) for item in raw.decode().split("\0") if "=" in item))
+    return environments
+
+
+def test_the_compute_log_tail_sees_no_credential(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    patches.apply_dagster_patches()
+    monkeypatch.setenv("ATLASSIAN_API_KEY", PLANTED_KEY)
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", f"postgresql://u:{PLANTED_KEY}@h/db")
+    environments = _tail_environments(tmp_path / "step.out")
+    assert len(environments) == 2 and all(environments)
+    assert all(PLANTED_KEY not in value for env in environments for value in env.values())
+
+
+@_xfail("Dagster starts each step's compute-log tail and watcher with the whole environment, credentials too")
+def test_upstream_gives_the_compute_log_tail_the_whole_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        patches.COMPUTE_LOG_SUBPROCESS.owner(), "subprocess", patches.upstream(patches.COMPUTE_LOG_SUBPROCESS)
+    )
+    monkeypatch.setenv("ATLASSIAN_API_KEY", PLANTED_KEY)
+    environments = _tail_environments(tmp_path / "step.out")
+    assert all(env.get("ATLASSIAN_API_KEY") != PLANTED_KEY for env in environments)

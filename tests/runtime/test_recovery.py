@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import dagster as dg
@@ -12,41 +10,16 @@ import dagster as dg
 from pipeline.runtime.instance import open_instance
 from pipeline.runtime.processes import host
 from pipeline.runtime.recovery import HOST_TAG, PID_START_TAG, PID_TAG, launch_tags, recover_dead_runs
-
-POOL = "duckdb_writer"
-
-
-def _dead_pid() -> int:
-    process = subprocess.Popen([sys.executable, "-c", "pass"])
-    process.wait()
-    return process.pid
-
-
-def _started_run(instance: dg.DagsterInstance, tags: dict[str, str]) -> dg.DagsterRun:
-    run = instance.create_run_for_job(dg.GraphDefinition(name="g").to_job(), tags=tags)
-    instance.handle_run_event(
-        run.run_id,
-        dg.DagsterEvent(
-            event_type_value=dg.DagsterEventType.RUN_START.value, job_name=run.job_name, message="started"
-        ),
-    )
-    return instance.get_run_by_id(run.run_id)
-
-
-def _claim(instance: dg.DagsterInstance, run_id: str) -> None:
-    storage = instance.event_log_storage
-    storage.initialize_concurrency_limit_to_default(POOL)
-    claim = storage.claim_concurrency_slot(POOL, run_id, "step")
-    assert claim.is_claimed
+from tests.support.dagster_runs import POOL, claim, dead_pid, started_run
 
 
 def test_a_dead_run_is_marked_failed_and_frees_its_slot(tmp_path: Path) -> None:
     said: list[str] = []
     with open_instance(tmp_path) as instance:
-        dead = _started_run(instance, {PID_TAG: str(_dead_pid()), PID_START_TAG: "", HOST_TAG: host()})
-        live = _started_run(instance, launch_tags(tmp_path / "elsewhere"))
-        other_host = _started_run(instance, {PID_TAG: "1", HOST_TAG: "another-machine"})
-        _claim(instance, dead.run_id)
+        dead = started_run(instance, {PID_TAG: str(dead_pid()), PID_START_TAG: "", HOST_TAG: host()})
+        live = started_run(instance, launch_tags(tmp_path / "elsewhere"))
+        other_host = started_run(instance, {PID_TAG: "1", HOST_TAG: "another-machine"})
+        claim(instance, dead.run_id)
         assert dead.status == dg.DagsterRunStatus.STARTED
 
         assert recover_dead_runs(instance, say=said.append) == [dead.run_id]
@@ -64,5 +37,5 @@ def test_holding_the_data_folder_means_its_other_runs_are_dead(tmp_path: Path) -
     with open_instance(tmp_path) as instance:
         # Recorded by a `seatwatch run` of this folder on another host: it would hold the lock we hold.
         tags = {**launch_tags(tmp_path), PID_TAG: str(os.getpid() + 1), HOST_TAG: "another-machine"}
-        run = _started_run(instance, tags)
+        run = started_run(instance, tags)
         assert recover_dead_runs(instance, holding_data_dir=tmp_path) == [run.run_id]
