@@ -23,14 +23,9 @@ from pipeline.atlassian.clock import clock_gap
 from pipeline.config.errors import user_error
 from pipeline.config.offline import apply_offline_defaults
 from pipeline.config.settings import Settings
+from pipeline.config.shared import ProgressFn
 from pipeline.runtime.run_records import SUCCESS, set_status
-from pipeline.sources.atlassian_admin import (
-    LOADED_AFTER_DATA,
-    OrgSession,
-    ProgressFn,
-    RunInfo,
-    atlassian_admin,
-)
+from pipeline.sources.atlassian_admin import LOADED_AFTER_DATA, OrgSession, RunInfo, atlassian_admin
 from pipeline.warehouse import check_unlocked, ensure_warehouse
 
 PIPELINE_NAME = "seatwatch"
