@@ -220,8 +220,9 @@ def _raise_failures(outcome: Any, what: str) -> None:
     from pipeline.reclaim.calls import ReclaimStopped
 
     if outcome.failures:
+        done = outcome.counts.get("applied", 0)
         raise ReclaimStopped(
-            f"{len(outcome.failures)} write(s) {what} (first: {outcome.failures[0]}); the others were done."
+            f"{len(outcome.failures)} write(s) {what} (first: {outcome.failures[0]}); {done} other(s) done."
         )
 
 

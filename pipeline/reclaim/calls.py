@@ -216,7 +216,6 @@ class Writer:
                     f"refused (HTTP 403): group {name} is synced from an identity provider; change it there"
                 )
                 self.journal.settle(entry.action_id, FAILED, reason=reason)
-                self.say(f"  failed   {who(entry)}: {reason}")
                 return FAILED
         # Nothing changed: the write goes back to planned, and the next run with a key that may write resumes
         # here.
