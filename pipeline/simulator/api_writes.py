@@ -75,8 +75,9 @@ async def _write(
         except LimitReached as refusal:
             raise codes.license_limit(refusal.detail) from None
         status = 204
-        resource = (org.id, action, directory_id, request.path_params.get("groupId", ""), str(account_id))
-        lost = sim.faults.lose_answer(resource)
+        if changed:  # a retry that finds the change made is answered: only a change can lose its answer
+            resource = (org.id, action, directory_id, request.path_params.get("groupId", ""), str(account_id))
+            lost = sim.faults.lose_answer(resource)
     except ApiError as error:
         status = error.status
         raise

@@ -9,10 +9,11 @@ world's own randomness and the fault sequence never disturb each other, and a ru
 * ``drop_rate``: the connection dies mid-response (see :class:`DroppedResponse`);
 * ``malformed_rate``: a 200 whose JSON body is cut in half;
 * ``storm_requests``: the next N requests get 429, whatever the counters say;
-* lost answers (writes only, :meth:`FaultInjector.lose_answer`): the write is carried out, then answered
-  504 or cut off, so a client that retries finds it done: ``lost_answer_rate`` draws it for each
-  carried-out write (504 or a dropped connection, one each), ``lose_first_writes`` loses the first answer
-  of each resource (same change, same account and group) with 504, so a test knows which ones.
+* lost answers (writes only, :meth:`FaultInjector.lose_answer`): a write that changed something is carried
+  out, then answered 504 or cut off, so a client that retries finds it done (the retry, which changes
+  nothing, is answered): ``lost_answer_rate`` draws it for each such write (504 or a dropped connection,
+  one each), ``lose_first_writes`` loses the first answer of each resource (same change, same account and
+  group) with 504, so a test knows which ones.
 
 The config can be replaced at run time (``POST /_simulator/faults``); that re-seeds the RNG and re-arms the
 storm.
