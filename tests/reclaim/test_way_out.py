@@ -66,9 +66,8 @@ def _killed_after_writes(org: ReclaimOrg, monkeypatch: pytest.MonkeyPatch, write
     return killed
 
 
-@pytest.mark.parametrize("way", ["finish", "abandon"])
-def test_an_apply_killed_and_left_past_its_expiry_can_be_finished_or_abandoned(
-    org: ReclaimOrg, monkeypatch: pytest.MonkeyPatch, way: str
+def test_an_apply_killed_and_left_past_its_expiry_can_be_finished(
+    org: ReclaimOrg, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     plan = str(org.plan_path)
     code, _, err = org.cli(monkeypatch, "reclaim", "apply", "--plan", plan, "--yes", "--max", "2")
@@ -92,17 +91,11 @@ def test_an_apply_killed_and_left_past_its_expiry_can_be_finished_or_abandoned(
     assert code == 2 and "interrupted" in err and "--abandon" in err
 
     # The way out (docs/reclaim.md).
-    if way == "finish":
-        code, out, err = org.cli(monkeypatch, "reclaim", "apply", "--plan", plan, "--yes")
-        assert code == 0, err
-        assert "Resuming apply run" in err and "takes no new action" in err
-    else:
-        code, out, err = org.cli(monkeypatch, "reclaim", "apply", "--abandon", killed[:8])
-        assert code == 0, err
-        assert "abandoned" in out
+    code, out, err = org.cli(monkeypatch, "reclaim", "apply", "--plan", plan, "--yes")
+    assert code == 0, err
+    assert "Resuming apply run" in err and "takes no new action" in err
     runs = _runs(org)
-    assert {run.status for run in runs.values()} <= {"finished", "stopped", "abandoned"}
-    assert runs[killed].status == ("finished" if way == "finish" else "abandoned")
+    assert {run.status for run in runs.values()} == {"finished"}
     with Journal.open(org.settings.warehouse_path) as journal:
         rows = journal.rows(killed)
     # The write the kill interrupted was settled by a read: both writes of that run are known as applied.
@@ -128,6 +121,26 @@ def test_an_apply_killed_and_left_past_its_expiry_can_be_finished_or_abandoned(
         code, out, err = served_again.cli(monkeypatch, "reclaim", "apply", "--plan", str(new_plan), "--yes")
     assert code == 0, err
     assert "3 applied" in out
+
+
+def test_an_interrupted_apply_can_be_abandoned_and_then_undone(
+    org: ReclaimOrg, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    killed = _killed_after_writes(org, monkeypatch, 2)
+    org.world.advance(2)
+
+    code, out, err = org.cli(monkeypatch, "reclaim", "apply", "--abandon", killed[:8])
+    assert code == 0, err
+    assert "abandoned" in out and f"undo --apply-run {killed[:8]}" in out
+    assert _runs(org)[killed].status == "abandoned"
+    with Journal.open(org.settings.warehouse_path) as journal:
+        # the write the kill interrupted was read: applied, like the one before it
+        assert [row["state"] for row in journal.rows(killed)] == ["applied", "applied"]
+    code, _, err = org.cli(monkeypatch, "reclaim", "apply", "--abandon", killed[:8])
+    assert code == 2 and "is abandoned: nothing to abandon" in err
+    code, _, err = org.cli(monkeypatch, "reclaim", "undo", "--apply-run", killed[:8])
+    assert code == 0, err
+    assert len(org.changed("add_group_member")) == 2
 
 
 def _wait_for(condition: Any, process: subprocess.Popen[str], limit: float = 120.0) -> None:
