@@ -152,7 +152,7 @@ def _apply(args: argparse.Namespace) -> int:
 
     if (args.plan is None) == (args.abandon is None):
         raise ConfigurationError(
-            "Give --plan FILE (to apply a plan) or --abandon RUN (to close a run), not both."
+            "Give either --plan FILE (to apply a plan) or --abandon RUN (to close a run)."
         )
     settings = load_settings()
     if args.abandon is not None:
