@@ -1,4 +1,4 @@
-"""The issue-13 acceptance scenario at 2,000 users: run → plan → apply → run, against the simulator.
+"""The reclaim acceptance scenario at 2,000 users: run → plan → apply → run, against the simulator.
 
 Steps (each a real ``seatwatch`` process, the simulator in this process so its write log can be counted):
 
@@ -15,8 +15,14 @@ Steps (each a real ``seatwatch`` process, the simulator in this process so its w
    ``marts.reclaim_actions`` shows them verified (and the run summary says so);
 7. ``reclaim undo --apply-run ID``: 25 memberships added back.
 
+Then the same loop with lost answers (``--lost-answer-rate``: the simulator carries out a share of the writes
+and answers them 504 or drops the connection): run → plan → apply → run → undo, and the four counts must be
+equal: actions the journal shows applied, changes in the API's write log, writes verified by the next run,
+memberships restored by undo.
+
     uv run python -m benchmarks.bench_reclaim                  # 2,000 users (about 6 min on 2 cores)
     uv run python -m benchmarks.bench_reclaim --users 300      # quicker
+    uv run python -m benchmarks.bench_reclaim --scenario lost  # only the lost-answer loop
 
 Exits 1 when a check fails.
 """
@@ -38,7 +44,7 @@ from typing import Any
 import duckdb
 import httpx
 
-from pipeline.simulator.model import SimulatorConfig
+from pipeline.simulator.model import FaultConfig, SimulatorConfig
 from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World
 from tests.support.processes import seatwatch_env
@@ -86,8 +92,19 @@ def main() -> int:
     )
     parser.add_argument("--users", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--scenario", choices=("all", "kill", "lost"), default="all")
+    parser.add_argument("--lost-answer-rate", type=float, default=0.5)
     args = parser.parse_args()
+    if args.scenario in ("all", "kill"):
+        kill_scenario(args)
+    if args.scenario in ("all", "lost"):
+        lost_answer_scenario(args)
+    print("FAILED: " + "; ".join(failures) if failures else "All checks passed.")
+    return 1 if failures else 0
 
+
+def kill_scenario(args: argparse.Namespace) -> None:
+    print("== apply killed with SIGKILL, resumed, verified, undone")
     world = World(SimulatorConfig(users=args.users, seed=args.seed))
     org_id = next(iter(world.orgs))
     with tempfile.TemporaryDirectory(prefix="bench-reclaim-") as tmp, start_in_thread(world) as simulator:
@@ -239,8 +256,66 @@ def main() -> int:
     print(f"Plan: {plan['counts']}, monthly cost freed {plan['monthly_cost_freed']}")
     log = Counter((w.action, w.status) for w in world.writes.log)
     print(f"Killed after {killed_at} removals; write log: {dict(log)}")
-    print("FAILED: " + "; ".join(failures) if failures else "All checks passed.")
-    return 1 if failures else 0
+
+
+def lost_answer_scenario(args: argparse.Namespace) -> None:
+    rate = args.lost_answer_rate
+    print(f"\n== the answer of a write lost with probability {rate} (504 or a dropped connection)")
+    faults = FaultConfig(lost_answer_rate=rate)
+    world = World(SimulatorConfig(users=args.users, seed=args.seed, faults=faults))
+    org_id = next(iter(world.orgs))
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-reclaim-lost-") as tmp,
+        start_in_thread(world) as simulator,
+    ):
+        data = Path(tmp) / "data"
+        env = seatwatch_env(simulator.base_url, org_id, world.api_key, data)
+        plan_path = Path(tmp) / "plan.json"
+        done = seatwatch(env, "lost: run 1", "run", "--quiet")
+        check(done.returncode == 0, f"first run succeeds ({done.stderr.strip()[-200:]})")
+        done = seatwatch(env, "lost: plan", "reclaim", "plan", "--output", str(plan_path))
+        check(done.returncode == 0, "plan written")
+        done = seatwatch(
+            env, "lost: apply", "reclaim", "apply", "--plan", str(plan_path), "--yes", "--max", str(MAX)
+        )
+        check(done.returncode == 0, f"apply succeeds ({done.stderr.strip()[-200:]})")
+        removed = _changed(world, "remove_group_member")
+        changes = removed + _changed(world, "suspend_user")
+        lost = sum(1 for w in changes if w.answer_lost)
+        published = data / "seatwatch.duckdb"
+        done = seatwatch(env, "lost: run 2", "run", "--quiet")
+        check(done.returncode == 0, "second run succeeds")
+        with duckdb.connect(str(published), read_only=True) as con:
+            run_id, actions, verified, by_reason = con.execute(
+                "select apply_run_id, count(*) filter (where journal_state = 'applied'), "
+                "count(*) filter (where state = 'verified'), "
+                "count(*) filter (where reason like 'the answer was lost%') "
+                "from marts.reclaim_actions group by 1"
+            ).fetchone()
+        done = seatwatch(env, "lost: undo", "reclaim", "undo", "--apply-run", run_id)
+        check(done.returncode == 0, f"undo succeeds ({done.stderr.strip()[-200:]})")
+        restored = _changed(world, "add_group_member") + _changed(world, "restore_user")
+        org = world.orgs[org_id]
+        back = all(w.account_id in org.groups[w.group_id].members for w in removed)
+    counts = {
+        "applied (journal)": actions,
+        "changes (write log)": len(changes),
+        "verified": verified,
+        "restored": len(restored),
+    }
+    print(
+        f"  {counts}; answers lost: {lost} ({by_reason} journaled as such), write log: "
+        f"{dict(Counter((w.action, w.status) for w in world.writes.log))}"
+    )
+    check(
+        len(set(counts.values())) == 1 and actions > 0, f"actions = changes = verified = restored ({counts})"
+    )
+    check(actions <= MAX, f"no more than the cap ({MAX}) changed")
+    check(
+        lost > 0 and by_reason == lost,
+        f"every lost answer journaled as applied with its reason ({by_reason})",
+    )
+    check(back, "every user is back in the group")
 
 
 if __name__ == "__main__":

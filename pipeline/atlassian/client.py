@@ -337,7 +337,9 @@ class AdminClient:
         if status in RETRYABLE_STATUSES:
             return _Failure(f"HTTP {status}", self._policy.backoff(attempt), status=status)
         if not response.is_success:
-            raise error_for_status(status, _json_or_none(response), request_line, self._redact, write=write)
+            error = error_for_status(status, _json_or_none(response), request_line, self._redact, write=write)
+            error.attempts = attempt
+            raise error
         request_id = next((response.headers[n] for n in REQUEST_ID_HEADERS if n in response.headers), None)
         if status == 204 or (write and not response.content):
             # A write may answer 200/201 without a body; only a read must carry JSON.

@@ -23,6 +23,9 @@ class AtlassianApiError(SeatwatchError):
         super().__init__(message)
         self.status_code = status_code
         self.code = code
+        # Requests sent before this answer: > 1 on a write means an earlier attempt, whose answer was lost
+        # (a timeout, a dropped connection, a 5xx), may have made the change this one was refused for.
+        self.attempts = 1
 
 
 class AuthenticationError(AtlassianApiError):

@@ -61,10 +61,16 @@ def _wait_for_live_runs(instance: dg.DagsterInstance, settings: Settings, say: C
 
 
 @contextmanager
-def guarded_run(settings: Settings, say: Callable[[str], None]) -> Iterator[dg.DagsterInstance]:
-    """Hold the data folder and yield its recovered Dagster instance, with no live run in the way."""
+def guarded_run(
+    settings: Settings, say: Callable[[str], None], command: str = "run"
+) -> Iterator[dg.DagsterInstance]:
+    """Hold the data folder and yield its recovered Dagster instance, with no live run in the way.
+
+    ``command`` names the holder to whoever waits for the folder meanwhile (``reclaim apply``, ...)."""
     with (
-        data_folder_lock(settings.data_dir, timeout_seconds=settings.wait_timeout_seconds, say=say),
+        data_folder_lock(
+            settings.data_dir, timeout_seconds=settings.wait_timeout_seconds, command=command, say=say
+        ),
         open_instance(settings.data_dir) as instance,
     ):
         dead = recover_dead_runs(

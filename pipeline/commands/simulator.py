@@ -131,6 +131,12 @@ _OPTIONS = (
     _Option("--malformed-rate", _number(float, 0, 1), "share of 200 responses with truncated JSON", 0.0),
     _Option("--storm", _number(int, 0), "answer the first N requests with 429", 0),
     _Option(
+        "--lost-answer-rate",
+        _number(float, 0, 1),
+        "share of writes carried out and then answered 504 or cut off (the answer is lost)",
+        0.0,
+    ),
+    _Option(
         "--product-keys",
         _choice("product_keys"),
         "v2: v2 endpoints say jira/confluence/jira-servicedesk and ari:cloud:jira::site/… (v1 "
@@ -168,7 +174,9 @@ def register(subparsers: Any) -> None:
             f"Every flag --foo-bar can also be set as {ENV_PREFIX}FOO_BAR.\n\n"
             "examples:\n"
             "  seatwatch simulator --users 500 --seed 7 --port 8765\n"
-            "  seatwatch simulator --error-rate 0.05 --storm 20 --latency-ms 50 --rate-limit last_active=600"
+            "  seatwatch simulator --error-rate 0.05 --storm 20 --latency-ms 50 "
+            "--rate-limit last_active=600\n"
+            "  seatwatch simulator --lost-answer-rate 0.2   # writes carried out, answers lost: retries"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -194,6 +202,12 @@ def register(subparsers: Any) -> None:
         default=None,
         help="the write endpoints refuse the key (403) as they refuse a key that may read but not write",
     )
+    parser.add_argument(
+        "--lose-first-writes",
+        action="store_true",
+        default=None,
+        help="carry out every first write to a resource, then answer it 504 (the answer is lost)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -216,7 +230,7 @@ def _resolve(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, Any]
         values["rate_limits"] = _rate_limits(limits_raw)
     except ValueError as error:
         raise ConfigurationError(f"--rate-limit / {ENV_PREFIX}RATE_LIMIT {limits_raw!r}: {error}.") from None
-    for name in ("retry_after", "scoped_key", "read_only_key"):
+    for name in ("retry_after", "scoped_key", "read_only_key", "lose_first_writes"):
         env_name = f"{ENV_PREFIX}{name.upper()}"
         raw_flag = env.get(env_name, "")
         try:
@@ -239,6 +253,8 @@ def build_config(values: Mapping[str, Any]) -> SimulatorConfig:
         drop_rate=values["drop_rate"],
         malformed_rate=values["malformed_rate"],
         storm_requests=values["storm"],
+        lost_answer_rate=values["lost_answer_rate"],
+        lose_first_writes=values["lose_first_writes"],
     )
     try:
         check_fault_config(faults)

@@ -1,5 +1,6 @@
-"""The dbt seeds that Python reads too (``doctor``, reclaim's fresh read), read in one place and normalised as
-the dbt models normalise them, so a product key means the same thing in SQL and in Python.
+"""The dbt seeds and vars that Python reads too (``doctor``, reclaim's fresh read), read in one place and
+normalised as the dbt models normalise them, so a product key or an admin role means the same thing in SQL
+and in Python.
 
 The models take the key an endpoint sent, trim and lower-case it (macro ``api_product_key``), then look it up
 in ``product_aliases`` (macro ``with_product_identity``); :func:`product_key` is that rule. The seeds are read
@@ -9,6 +10,9 @@ when called, never at import, so an account exempted after a plan was made is se
 from __future__ import annotations
 
 import csv
+from typing import Any
+
+import yaml
 
 from pipeline.config.paths import DBT_PROJECT_DIR
 
@@ -38,3 +42,9 @@ def product_key(key: str, aliases: dict[str, str]) -> str | None:
 def exempt_accounts() -> set[str]:
     """Accounts reclaim never touches (``exempt_accounts.csv``)."""
     return {row["account_id"].strip() for row in _rows("exempt_accounts.csv") if row.get("account_id")}
+
+
+def dbt_var(name: str) -> Any:
+    """A var of ``dbt_project.yml`` (e.g. ``admin_role_ids``), read when called."""
+    with (DBT_PROJECT_DIR / "dbt_project.yml").open(encoding="utf-8") as handle:
+        return (yaml.safe_load(handle).get("vars") or {})[name]

@@ -15,7 +15,8 @@ import dagster as dg
 from pipeline.config.settings import Settings
 from pipeline.config.shared import RECLAIM_JOB_NAME
 from pipeline.defs.pools import DUCKDB_POOL
-from pipeline.reclaim.apply import apply_plan, check_settings_for_writes
+from pipeline.reclaim.apply import apply_plan
+from pipeline.reclaim.calls import check_settings_for_writes
 from pipeline.reclaim.plan import DEFAULT_MAX_ACTIONS
 from pipeline.runtime.locking import data_folder_lock
 

@@ -32,7 +32,24 @@ PLANNED, INTENT, APPLIED, SKIPPED, FAILED, UNDONE = (
     "failed",
     "undone",
 )
-RUNNING, FINISHED, STOPPED = "running", "finished", "stopped"
+# A run is `running` while its process works (and after it was killed: the next command that holds the data
+# folder knows it is dead), `stopped` when it ended early but cleanly (an error, Ctrl-C), `finished`, or
+# `abandoned` on request (`seatwatch reclaim apply --abandon`): its writes not made stay skipped.
+RUNNING, FINISHED, STOPPED, ABANDONED = "running", "finished", "stopped", "abandoned"
+REASON_LIMIT = 300
+
+
+def clip(text: str, limit: int = REASON_LIMIT) -> str:
+    """``text`` in at most ``limit`` characters, cut at a space (never mid-word) and marked with "…"."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:(") + "…"
+
 
 _DDL = """
 create schema if not exists reclaim;
@@ -131,6 +148,24 @@ class Journal:
         con.execute(_DDL)
         return cls(con)
 
+    @classmethod
+    def peek(cls, warehouse: Path) -> Journal | None:
+        """The journal read-only, without the data folder (a dry run); None when there is none yet or
+        another process has the warehouse open for writing."""
+        if not warehouse.exists():
+            return None
+        try:
+            con = connect(warehouse, read_only=True)
+        except duckdb.Error:
+            return None
+        found = con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'reclaim' and table_name = 'runs'"
+        ).fetchone()[0]
+        if not found:
+            con.close()
+            return None
+        return cls(con)
+
     def __enter__(self) -> Journal:
         return self
 
@@ -196,6 +231,24 @@ class Journal:
 
     # Actions
 
+    def plan_runs(self, plan_hash: str) -> list[RunRecord]:
+        """The apply runs of one plan, oldest first."""
+        rows = self._con.execute(
+            "select run_id, kind, plan_hash, plan_path, undoes_run_id, max_actions, status "
+            "from reclaim.runs where plan_hash = ? order by started_at",
+            [plan_hash],
+        ).fetchall()
+        return [RunRecord(*row) for row in rows]
+
+    def action_states(self, plan_hash: str) -> dict[str, str]:
+        """Action key → the states of its writes (e.g. ``applied``), for the plan's journaled actions."""
+        rows = self._con.execute(
+            "select action_key, string_agg(distinct state, '/' order by state) from reclaim.actions "
+            "where plan_hash = ? group by action_key",
+            [plan_hash],
+        ).fetchall()
+        return dict(rows)
+
     def known_action_keys(self, plan_hash: str) -> set[str]:
         """Action keys of the plan that some run journaled already (never picked again)."""
         rows = self._con.execute(
@@ -258,7 +311,7 @@ class Journal:
         self._con.execute(
             "update reclaim.actions set state = ?, reason = ?, request_id = ?, done_at = ? "
             "where action_id = ?",
-            [state, reason, request_id, done_at, entry_id],
+            [state, None if reason is None else clip(reason), request_id, done_at, entry_id],
         )
 
     def mark_undone(self, entry_id: str, undo_run_id: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import stat
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -277,15 +278,22 @@ def content_hash(plan: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def build_plan(published: Path, filters: Filters, *, now: datetime | None = None) -> dict[str, Any]:
-    """The plan for the published copy ``published`` (see the module docstring)."""
+@dataclass(frozen=True)
+class Derived:
+    """What the current rules make of a published copy: every action they call for and every candidate seat
+    they leave alone (with the reason), unfiltered; the plan is a filtered view of it, and apply derives it
+    again just before acting (:mod:`pipeline.reclaim.current`)."""
+
+    actions: list[dict[str, Any]]  # in plan order
+    no_action: list[dict[str, Any]]
+    seats: list[dict[str, Any]]  # every seat held
+    candidates: list[dict[str, Any]]
+    runs: list[tuple]  # (org id, run id, extracted at, as-of date) of each org's latest successful run
+
+
+def derive(published: Path) -> Derived:
+    """The current rules applied to the published copy ``published`` (see the module docstring)."""
     seats_rows, groups, runs = _read(published)
-    known_orgs = {row[0] for row in seats_rows} | {run[0] for run in runs}
-    if filters.org_id is not None and filters.org_id not in known_orgs:
-        raise ConfigurationError(
-            f"--org {filters.org_id} is not in the published copy; known orgs: "
-            f"{', '.join(sorted(known_orgs)) or 'none'}."
-        )
     seats = [_seat_dict(row) for row in seats_rows]
     candidates = [seat for seat in seats if seat["reclaim_reason"] is not None]
     actions: list[dict[str, Any]] = []
@@ -311,10 +319,23 @@ def build_plan(published: Path, filters: Filters, *, now: datetime | None = None
             no_action += [_no_action(seat, suspension) for seat in user_seats]
         else:
             actions.append(suspension)
-    actions = sorted((a for a in actions if _matches(a, filters)), key=_order)
+    return Derived(sorted(actions, key=_order), no_action, seats, candidates, runs)
+
+
+def build_plan(published: Path, filters: Filters, *, now: datetime | None = None) -> dict[str, Any]:
+    """The plan for the published copy ``published`` (see the module docstring)."""
+    derived = derive(published)
+    seats, candidates, runs = derived.seats, derived.candidates, derived.runs
+    known_orgs = {seat["org_id"] for seat in seats} | {run[0] for run in runs}
+    if filters.org_id is not None and filters.org_id not in known_orgs:
+        raise ConfigurationError(
+            f"--org {filters.org_id} is not in the published copy; known orgs: "
+            f"{', '.join(sorted(known_orgs)) or 'none'}."
+        )
+    actions = [action for action in derived.actions if _matches(action, filters)]
     if filters.max_actions is not None:
         actions = actions[: filters.max_actions]
-    no_action = [seat for seat in no_action if _matches(seat, filters)]
+    no_action = [seat for seat in derived.no_action if _matches(seat, filters)]
     as_of = max((run[3] for run in runs if filters.org_id in (None, run[0])), default=None)
     if as_of is None:
         raise NoDataError(f"{published} has no successful run: run `seatwatch run` first.")
@@ -355,20 +376,71 @@ def build_plan(published: Path, filters: Filters, *, now: datetime | None = None
     return plan
 
 
-def max_actions_allowed(plan: dict[str, Any], requested: int) -> int:
-    """The cap of one apply run: ``requested``, never more than MAX_SHARE_OF_SEATS of the seats held."""
-    share = math.floor(plan["counts"]["seats_held"] * MAX_SHARE_OF_SEATS)
+def cap_for(seats_held: int, requested: int) -> int:
+    """The cap of one apply run: ``requested``, never more than MAX_SHARE_OF_SEATS of ``seats_held`` (the
+    seats the published copy counts now: a plan's own count is only what it says)."""
+    share = math.floor(seats_held * MAX_SHARE_OF_SEATS)
     return max(0, min(requested, share))
 
 
-def load_plan(path: Path) -> dict[str, Any]:
-    """The plan in ``path``, refused (exit 2, one line) when it is not a plan or its content changed."""
+def check_plan_file(path: Path) -> None:
+    """Refuse anything but a regular file before it is opened: reading a FIFO (or a device) would block."""
     try:
-        plan = json.loads(path.read_text(encoding="utf-8"))
+        mode = path.stat().st_mode
     except FileNotFoundError:
         raise PlanError(
             f"--plan {path}: no such file; make one with `seatwatch reclaim plan --output`."
         ) from None
+    except OSError as error:
+        raise PlanError(f"--plan {path} cannot be read ({error.strerror or error}).") from None
+    if not stat.S_ISREG(mode):
+        raise PlanError(
+            f"--plan {path} is not a regular file: give the JSON file `seatwatch reclaim plan` wrote."
+        )
+
+
+_ACTION_FIELDS = {
+    "action_key": str,
+    "kind": str,
+    "org_id": str,
+    "account_id": str,
+    "seats": list,
+    "writes": list,
+}
+
+
+def _shape_error(plan: dict[str, Any]) -> str | None:
+    """What makes ``plan`` unusable as a plan (a missing or mistyped field), or None."""
+    if not isinstance(plan.get("as_of_date"), str) or not isinstance(plan.get("actions"), list):
+        return "it has no as_of_date or no actions"
+    try:
+        date.fromisoformat(plan["as_of_date"])
+    except ValueError:
+        return f"its as_of_date {plan['as_of_date']!r} is not a date"
+    for number, action in enumerate(plan["actions"], start=1):
+        if not isinstance(action, dict):
+            return f"action {number} is not an object"
+        for name, kind in _ACTION_FIELDS.items():
+            if not isinstance(action.get(name), kind):
+                return f"action {number} has no valid {name}"
+        if not action["seats"] or not action["writes"]:
+            return f"action {number} has no seat or no write"
+        if not all(isinstance(item, dict) for item in action["seats"] + action["writes"]):
+            return f"action {number} has a seat or a write that is not an object"
+    return None
+
+
+def load_plan(path: Path) -> dict[str, Any]:
+    """The plan in ``path``, refused (exit 2, one line) when it is not a plan or its content changed.
+
+    The content hash guards against accidents (a truncated copy, an edit by mistake), not against anyone: it
+    is no signature, and whoever edits the file can recompute it. Apply therefore trusts nothing in the file
+    but which actions it asks for, and derives each of them again from the current data
+    (:mod:`pipeline.reclaim.current`).
+    """
+    check_plan_file(path)
+    try:
+        plan = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise PlanError(f"--plan {path} is not a readable plan file ({error}).") from None
     if not isinstance(plan, dict) or plan.get("format") != PLAN_FORMAT:
@@ -378,18 +450,47 @@ def load_plan(path: Path) -> dict[str, Any]:
             f"--plan {path} was changed after it was made (its content hash does not match): make a new plan "
             "with `seatwatch reclaim plan` rather than editing one."
         )
+    problem = _shape_error(plan)
+    if problem:
+        raise PlanError(
+            f"--plan {path} is not a usable plan: {problem}. Make a new one with `seatwatch reclaim plan`."
+        )
     return plan
 
 
-def check_age(plan: dict[str, Any], api_now: datetime) -> None:
-    """Refuse a plan whose as-of date + 1 day is before the API's today."""
-    expires = date.fromisoformat(plan["as_of_date"]) + MAX_PLAN_AGE
+def expiry(as_of_date: str) -> date:
+    """The last day (the API's date) a plan or data as of ``as_of_date`` may be acted on."""
+    return date.fromisoformat(as_of_date) + MAX_PLAN_AGE
+
+
+def age_refusal(
+    plan: dict[str, Any], api_now: datetime, data_as_of: str | None = None, clock: str = "the API's date"
+) -> str | None:
+    """Why the plan may not be acted on today (the API's date), or None.
+
+    Both the plan and the data apply derives its actions from (``data_as_of``, the published copy's as-of
+    date) must be recent: an as-of date written into a plan proves nothing.
+    """
     today = api_now.astimezone(UTC).date()
-    if today > expires:
-        raise PlanError(
-            f"The plan is as of {plan['as_of_date']} and may be applied until {expires} (the API's date is "
+    as_of = min(filter(None, (plan["as_of_date"], data_as_of)))
+    if today <= expiry(as_of):
+        return None
+    if as_of == plan["as_of_date"]:
+        return (
+            f"The plan is as of {plan['as_of_date']} and may be applied until {expiry(as_of)} ({clock} is "
             f"{today}): run `seatwatch run`, then make a new plan."
         )
+    return (
+        f"The published data is as of {as_of} and may be acted on until {expiry(as_of)} ({clock} is "
+        f"{today}): run `seatwatch run` first."
+    )
+
+
+def check_age(plan: dict[str, Any], api_now: datetime, data_as_of: str | None = None) -> None:
+    """Refuse (exit 2) a plan, or data, whose as-of date + 1 day is before the API's today."""
+    refusal = age_refusal(plan, api_now, data_as_of)
+    if refusal:
+        raise PlanError(refusal)
 
 
 CSV_HEADER = (

@@ -37,6 +37,10 @@ def exit_code(signum: int) -> int:
 @dataclass
 class StopState:
     signum: int | None = None
+    # While set, a stop request only records itself: no KeyboardInterrupt in the main thread, whose code
+    # checks `requested` at points where stopping is safe (reclaim: between two writes). The grace period
+    # and the hard stop still apply.
+    deferred: bool = False
     _hard_stop_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -121,6 +125,8 @@ def stoppable(
             return  # a second signal: the counting thread ends the process
         forwarded.set()
         state.signum = state.signum or signum
+        if state.deferred:
+            return
         # Whatever handles SIGINT now (Dagster's, during a run) handles SIGTERM the same way.
         current = signal.getsignal(signal.SIGINT)
         if callable(current) and current is not handler:

@@ -4,6 +4,7 @@ Every answer is logged in ``World.writes.log`` (refusals too), so a test can cou
 changed. Success is ``204 No Content`` (assumed: the v2 reference documents no response body; jira.js types
 each call ``Promise<void>``). A key the simulator runs with ``read_only_key`` is refused with 403 before
 anything else; reads keep working. Writes name one real directory: ``-`` (all directories) is for reads.
+A lost-answer fault (``faults.py``) answers a write it carried out with 504 or a dropped connection.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from pipeline.simulator import faults
 from pipeline.simulator.api_v2 import ALL_DIRECTORIES, user_directories
 from pipeline.simulator.errors import ApiError, Codes
 from pipeline.simulator.model import Group, Org, User
@@ -58,7 +60,7 @@ async def _write(
     sim = state_of(request)
     world = sim.world
     codes = codes_for(request)
-    status, changed = 500, False  # what the log says if the handler itself fails
+    status, changed, lost = 500, False, None  # what the log says if the handler itself fails
     try:
         if world.config.read_only_key:
             raise codes.forbidden("The API key may read but not make changes in this organization.")
@@ -73,6 +75,9 @@ async def _write(
         except LimitReached as refusal:
             raise codes.license_limit(refusal.detail) from None
         status = 204
+        if changed:  # a retry that finds the change made is answered: only a change can lose its answer
+            resource = (org.id, action, directory_id, request.path_params.get("groupId", ""), str(account_id))
+            lost = sim.faults.lose_answer(resource)
     except ApiError as error:
         status = error.status
         raise
@@ -87,8 +92,13 @@ async def _write(
                 status=status,
                 changed=changed,
                 request_id=sim.trace_id(request),
+                answer_lost=lost is not None,
             )
         )
+    if lost == faults.DROP:
+        return faults.DroppedResponse(b'{"data": null}', 200, [(b"content-type", b"application/json")])
+    if lost == faults.ERROR:
+        return faults.gateway_error(504)
     return Response(status_code=204)
 
 

@@ -8,7 +8,12 @@ world's own randomness and the fault sequence never disturb each other, and a ru
 * ``slow_rate``: answer only after ``slow_seconds`` (meant to exceed the client's timeout);
 * ``drop_rate``: the connection dies mid-response (see :class:`DroppedResponse`);
 * ``malformed_rate``: a 200 whose JSON body is cut in half;
-* ``storm_requests``: the next N requests get 429, whatever the counters say.
+* ``storm_requests``: the next N requests get 429, whatever the counters say;
+* lost answers (writes only, :meth:`FaultInjector.lose_answer`): a write that changed something is carried
+  out, then answered 504 or cut off, so a client that retries finds it done (the retry, which changes
+  nothing, is answered): ``lost_answer_rate`` draws it for each such write (504 or a dropped connection,
+  one each), ``lose_first_writes`` loses the first answer of each resource (same change, same account and
+  group) with 504, so a test knows which ones.
 
 The config can be replaced at run time (``POST /_simulator/faults``); that re-seeds the RNG and re-arms the
 storm.
@@ -42,6 +47,7 @@ _GATEWAY_BODIES = {
         "text/plain",
         "upstream connect error or disconnect/reset before headers. reset reason: connection termination",
     ),
+    504: ("text/plain", "upstream request timeout"),
 }
 
 
@@ -68,6 +74,7 @@ class FaultInjector:
             self._config = config
             self._rng = random.Random(config.seed)
             self._storm_left = int(config.storm_requests)
+            self._answered: set[tuple[str, ...]] = set()  # resources whose first answer was lost already
 
     def plan(self) -> Plan:
         """Draw the fate of the next API request."""
@@ -88,6 +95,18 @@ class FaultInjector:
             if kind == SLOW:
                 return Plan(delay_seconds=delay + config.slow_seconds, kind=SLOW)
             return Plan(delay_seconds=delay, kind=kind)
+
+    def lose_answer(self, resource: tuple[str, ...]) -> str | None:
+        """For a write the API just carried out: ``ERROR`` (answer 504), ``DROP`` or None (answer it)."""
+        with self._lock:
+            config = self._config
+            if config.lose_first_writes and resource not in self._answered:
+                self._answered.add(resource)
+                return ERROR
+            # Drawn only when the rate is set, so the other faults' sequence stays what it was.
+            if config.lost_answer_rate and self._rng.random() < config.lost_answer_rate:
+                return self._rng.choice((ERROR, DROP))
+            return None
 
     def _draw_kind(self, config: FaultConfig) -> str | None:
         """One uniform draw split into bands, one per fault, so the rates are exact shares of requests."""
@@ -112,6 +131,8 @@ def check_fault_config(config: FaultConfig) -> None:
     ]
     if any(not 0 <= rate <= 1 for rate in rates) or sum(rates) > 1:
         raise ValueError("fault rates must each be between 0 and 1 and add up to at most 1")
+    if not 0 <= float(config.lost_answer_rate) <= 1:
+        raise ValueError("lost_answer_rate must be between 0 and 1")
     if min(float(config.latency_ms), float(config.jitter_ms), float(config.slow_seconds)) < 0:
         raise ValueError("latency_ms, jitter_ms and slow_seconds must not be negative")
     if int(config.storm_requests) < 0:

@@ -93,6 +93,10 @@ class FaultConfig:
     drop_rate: float = 0  # share of connections closed without a response
     malformed_rate: float = 0  # share of 200 responses with a broken JSON body
     storm_requests: int = 0  # the next N requests get 429
+    # Lost answers: the API carries a write out, then the client gets 504 (or, for the rate, half the time a
+    # dropped connection) instead of its 204: a proxy timing out after the backend acted.
+    lost_answer_rate: float = 0  # share of writes that changed something whose answer is lost
+    lose_first_writes: bool = False  # the first change to each resource is answered 504
     seed: int | None = None
 
 

@@ -63,9 +63,10 @@ class WriteRecord:
     action: str  # remove_group_member | add_group_member | suspend_user | restore_user
     account_id: str
     group_id: str | None
-    status: int  # the HTTP status answered
+    status: int  # the HTTP status of the API's answer (204 when carried out, even if the answer was lost)
     changed: bool  # False for a refusal, or a no-op (already a member, already suspended, ...)
     request_id: str
+    answer_lost: bool = False  # carried out, but the client got 504 or a dropped connection (faults.py)
 
 
 def key_owner(org: Org) -> User:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.reclaim.fresh import parse_fresh, skip_reason
+from pipeline.reclaim.fresh import group_refusal, parse_fresh, parse_group, skip_reason
 
 ALIASES = {"jira-software": "jira", "jira": "jira", "confluence": "confluence"}
 SITE = "cloud-1"
@@ -23,6 +23,7 @@ def _action(kind: str = "remove_memberships", last_active: str | None = "2026-01
 def _user(**changes: Any) -> dict[str, Any]:
     return {
         "accountId": "a1",
+        "accountType": "atlassian",
         "accountStatus": "active",
         "membershipStatus": "active",
         "addedToOrg": "2025-01-01T00:00:00Z",
@@ -50,6 +51,8 @@ def test_an_unchanged_idle_member_is_acted_on() -> None:
 
 def test_every_change_since_the_plan_is_a_reason_to_skip() -> None:
     assert _reason(_action(), None) == "the user is no longer listed in the org"
+    assert "type app" in _reason(_action(), _user(accountType="app"))
+    assert "type unknown" in _reason(_action(), _user(accountType=None))
     assert "now suspended" in _reason(_action(), _user(membershipStatus="suspended"))
     assert "now inactive" in _reason(_action(), _user(accountStatus="inactive"))
     assert "admin role" in _reason(_action(), _user(platformRoles=["atlassian/site-admin"]))
@@ -68,3 +71,34 @@ def test_an_invitee_who_used_anything_has_accepted() -> None:
     invite = _action(kind="suspend_user", last_active=None)
     assert _reason(invite, _user(groups=[])) is None
     assert "invite was accepted" in _reason(invite, _user(), _active("confluence", "2026-11-27"))
+
+
+def _group(**changes: Any) -> dict[str, Any]:
+    return {"id": "g1", "name": "jira-users", "externalSynced": False, "managedBy": "admins", **changes}
+
+
+def _grant(key: str, role: str = "atlassian/user", site: str = SITE) -> dict[str, Any]:
+    return {"resourceId": f"ari:cloud:{key}::site/{site}", "roleAssignments": [{"role": role}]}
+
+
+def _group_reason(group: dict[str, Any] | None, grants: list[dict[str, Any]]) -> Any:
+    write = {"group_id": "g1", "group_name": "jira-users"}
+    seat = {"product_key": "jira", "site_id": SITE}
+    fresh = parse_group(group, grants, ALIASES)
+    return group_refusal(
+        write, seat, fresh, admin_roles={"atlassian/admin", "atlassian/org-admin"}, admin_name_pattern="admin"
+    )
+
+
+def test_a_group_is_read_now_for_what_it_grants_and_how_it_is_managed() -> None:
+    assert _group_reason(_group(), [_grant("jira-software")]) is None
+    assert "no longer listed" in _group_reason(None, [])
+    assert "identity provider" in _group_reason(_group(externalSynced=True), [_grant("jira")])
+    assert "identity provider" in _group_reason(_group(managedBy="external"), [_grant("jira")])
+    two = _group_reason(_group(), [_grant("jira"), _grant("confluence")])
+    assert "grants 2 products or sites (confluence, jira)" in two
+    assert "2 products or sites" in _group_reason(_group(), [_grant("jira"), _grant("jira", site="other")])
+    assert "admin role (atlassian/admin)" in _group_reason(_group(), [_grant("jira", "atlassian/admin")])
+    assert "admin group by its name" in _group_reason(_group(name="Jira-Admins"), [_grant("jira")])
+    assert "no longer grants jira" in _group_reason(_group(), [_grant("confluence")])
+    assert "unknown key (jira-next)" in _group_reason(_group(), [_grant("jira-next")])

@@ -9,81 +9,40 @@ random order, the world is shared); the other tests only read.
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import dataclass
+from contextlib import redirect_stderr
 from datetime import UTC, date
 from io import StringIO
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from pipeline.config.secret import Secret
-from pipeline.config.settings import OrgCredentials, Settings
-from pipeline.extract.demo import DEMO_SEED, DEMO_USERS
-from pipeline.reclaim import apply as apply_module
-from pipeline.reclaim.apply import apply_plan, undo_apply
+from pipeline.config.settings import Settings
+from pipeline.reclaim import calls as calls_module
+from pipeline.reclaim.apply import apply_plan
 from pipeline.reclaim.journal import Journal
 from pipeline.reclaim.plan import Filters, PlanError, build_plan, check_age, csv_rows, load_plan
-from pipeline.simulator.model import SimulatorConfig
-from pipeline.simulator.server import start_in_thread
+from pipeline.reclaim.undo import undo_apply
 from pipeline.simulator.world import World
-from pipeline.warehouse import connect
 from tests.support.demo import DemoRun
 from tests.support.published_facts import read_published_facts
+from tests.support.reclaim_org import ReclaimOrg, reclaim_org
 
-
-@dataclass
-class Org:
-    world: World
-    base_url: str
-    org_id: str
-    plan_path: Path
-    plan: dict[str, Any]
-    data_dir: Path
-
-    @property
-    def settings(self) -> Settings:
-        credentials = (OrgCredentials(self.org_id, Secret(self.world.api_key)),)
-        return Settings(self.base_url, credentials, 24.0, self.data_dir, wait_timeout_seconds=0)
-
-    def env(self) -> dict[str, str]:
-        return {
-            "ATLASSIAN_API_BASE_URL": self.base_url,
-            "ATLASSIAN_ORG_ID": self.org_id,
-            "ATLASSIAN_API_KEY": self.world.api_key,
-            "SEATWATCH_DATA_DIR": str(self.data_dir),
-        }
+Org = ReclaimOrg
 
 
 @pytest.fixture(scope="module")
 def org(demo_run: DemoRun, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Org]:
     assert demo_run.exit_code == 0, demo_run.stderr
-    with connect(demo_run.published, read_only=True) as con:
-        org_id, extracted = con.execute("select org_id, extracted_at from marts.pipeline_runs").fetchone()
-    world = World(
-        SimulatorConfig(users=DEMO_USERS, seed=DEMO_SEED, lag_hours=24, start=extracted.replace(tzinfo=UTC))
-    )
-    root = tmp_path_factory.mktemp("reclaim")
-    plan = build_plan(demo_run.published, Filters())
-    plan_path = root / "plan.json"
-    plan_path.write_text(json.dumps(plan))
-    with start_in_thread(world) as simulator:
-        yield Org(world, simulator.base_url, org_id, plan_path, plan, root / "data")
+    with reclaim_org(demo_run.published, tmp_path_factory.mktemp("reclaim")) as made:
+        yield made
 
 
 def _cli(org: Org, monkeypatch: pytest.MonkeyPatch, *argv: str) -> tuple[int, str, str]:
-    from pipeline.cli import main
-
-    for name, value in org.env().items():
-        monkeypatch.setenv(name, value)
-    out, err = StringIO(), StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = main(list(argv))
-    return code, out.getvalue(), err.getvalue()
+    return org.cli(monkeypatch, *argv)
 
 
 def test_the_plan_acts_only_on_cleanup_ready_seats_of_single_product_groups(demo_run: DemoRun) -> None:
@@ -165,15 +124,13 @@ def test_apply_skips_changed_users_survives_a_crash_and_undo_restores(
     # the first planned user uses the product after the plan: skipped, and the cap still acts on 4 seats
     first = removals[0]
     seat = first["seats"][0]
-    response = httpx.post(
-        f"{org.base_url}/_simulator/activity",
-        json={"accountId": first["account_id"], "product": seat["product_key"], "cloudId": seat["site_id"]},
-        headers={"Authorization": f"Bearer {world.api_key}"},
+    org.control(
+        "activity",
+        {"accountId": first["account_id"], "product": seat["product_key"], "cloudId": seat["site_id"]},
     )
-    assert response.status_code == 200, response.text
 
     # a crash right after the API acted on the third write (the process dies before journaling it)
-    real_call, calls = apply_module._call, []
+    real_call, calls = calls_module._call, []
 
     class Killed(BaseException):
         pass
@@ -185,10 +142,10 @@ def test_apply_skips_changed_users_survives_a_crash_and_undo_restores(
             raise Killed
         return receipt
 
-    monkeypatch.setattr(apply_module, "_call", dying)
+    monkeypatch.setattr(calls_module, "_call", dying)
     with pytest.raises(Killed):
         apply_plan(org.settings, org.plan_path, max_actions=4, trigger="test", say=lambda line: None)
-    monkeypatch.setattr(apply_module, "_call", real_call)
+    monkeypatch.setattr(calls_module, "_call", real_call)
     lines: list[str] = []
     outcome = apply_plan(org.settings, org.plan_path, max_actions=4, trigger="test", say=lines.append)
     assert outcome.resumed and any("Resuming" in line for line in lines)
@@ -216,12 +173,9 @@ def test_apply_skips_changed_users_survives_a_crash_and_undo_restores(
     seat = next(a for a in plan["actions"] if a["account_id"] == removed.account_id)["seats"][0]
 
     def limit(value: int) -> None:
-        response = httpx.post(
-            f"{org.base_url}/_simulator/user-limit",
-            json={"product": seat["product_key"], "cloudId": seat["site_id"], "limit": value},
-            headers={"Authorization": f"Bearer {world.api_key}"},
+        org.control(
+            "user-limit", {"product": seat["product_key"], "cloudId": seat["site_id"], "limit": value}
         )
-        assert response.status_code == 200, response.text
 
     limit(0)
     code, out, err = _cli(org, monkeypatch, "reclaim", "undo", "--apply-run", outcome.run_id[:8])
@@ -247,6 +201,8 @@ def test_the_dagster_job_needs_the_approval_and_records_the_journal(org: Org, tm
     path = tmp_path / "empty.json"
     path.write_text(json.dumps(empty))
     settings = Settings(org.base_url, org.settings.orgs, 24.0, tmp_path / "data", wait_timeout_seconds=0)
+    (tmp_path / "data").mkdir()
+    shutil.copyfile(org.published, settings.published_path)
 
     def run(approved: bool) -> dg.ExecuteInProcessResult:
         config = {"plan_path": str(path), "approved": approved}
@@ -257,7 +213,7 @@ def test_the_dagster_job_needs_the_approval_and_records_the_journal(org: Org, tm
         )
 
     refused = run(approved=False)
-    assert not refused.success and not (tmp_path / "data" / "warehouse.duckdb").exists()
+    assert not refused.success and not settings.warehouse_path.exists()
     done = run(approved=True)
     assert done.success
     [materialization] = done.asset_materializations_for_node("apply_reclaim_plan")

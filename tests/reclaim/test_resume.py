@@ -19,6 +19,8 @@ import pytest
 from pipeline.config.secret import Secret
 from pipeline.config.settings import OrgCredentials, Settings
 from pipeline.reclaim import apply as apply_module
+from pipeline.reclaim import calls as calls_module
+from pipeline.reclaim.current import CurrentData
 from pipeline.reclaim.journal import INTENT, Journal
 from pipeline.reclaim.plan import PLAN_FORMAT, content_hash
 
@@ -38,6 +40,7 @@ class FakeApi:
         groups = [{"id": group} for group, members in self.members.items() if account in members]
         user = {
             "accountId": account,
+            "accountType": "atlassian",
             "accountStatus": "active",
             "membershipStatus": "active",
             "groups": groups,
@@ -47,10 +50,16 @@ class FakeApi:
     def get_last_active_dates(self, org_id: str, account_id: str) -> dict[str, Any]:
         return {"product_access": []}
 
+    def iter_groups(self, org_id: str, **query: Any) -> list[dict[str, Any]]:
+        return [{"id": group, "name": "jira"} for group in query["group_ids"]]
+
+    def get_group_role_assignments(self, org_id: str, directory_id: str, group_id: str) -> list[Any]:
+        return [{"resourceId": "ari:cloud:jira::site/s1", "roleAssignments": [{"role": "atlassian/user"}]}]
+
     def remove_group_member(self, org_id: str, directory_id: str, group_id: str, account_id: str) -> Any:
         self.writes.append((group_id, account_id))
         self.members[group_id].discard(account_id)
-        return SimpleNamespace(status=204, request_id=f"req-{len(self.writes)}", at=NOW)
+        return SimpleNamespace(status=204, request_id=f"req-{len(self.writes)}", at=NOW, attempts=1)
 
 
 def _plan(tmp_path: Path, accounts: list[str]) -> Path:
@@ -94,28 +103,32 @@ def test_an_intent_is_sent_again_only_when_the_membership_is_still_there(
     def apis(*args: Any) -> Iterator[dict[str, FakeApi]]:
         yield {"o1": api}
 
-    monkeypatch.setattr(apply_module, "_apis", apis)
+    monkeypatch.setattr(apply_module, "open_apis", apis)
     settings = Settings("https://api.invalid", (OrgCredentials("o1", Secret("k")),), 24.0, tmp_path / "data")
     plan = _plan(tmp_path, ["a1", "a2"])
+    # The current data calls for the plan's actions (the published copy is not what this test is about)
+    actions = {action["action_key"]: action for action in json.loads(plan.read_text())["actions"]}
+    current = CurrentData(actions, {}, {"o1": 1000}, {"o1": "2026-11-27"})
+    monkeypatch.setattr(CurrentData, "load", classmethod(lambda cls, published: current))
 
     class Killed(BaseException):
         pass
 
-    real_call = apply_module._call
+    real_call = calls_module._call
 
     def dies_on_the_first_write(api_: Any, entry: Any) -> Any:
         if reached_the_api:
             real_call(api_, entry)
         raise Killed
 
-    monkeypatch.setattr(apply_module, "_call", dies_on_the_first_write)
+    monkeypatch.setattr(calls_module, "_call", dies_on_the_first_write)
     with pytest.raises(Killed):
         apply_module.apply_plan(settings, plan, max_actions=5, trigger="test", say=lambda line: None)
     with Journal.open(settings.warehouse_path) as journal:
         [run] = journal.unfinished_runs()
         assert [entry.state for entry in journal.entries(run.run_id)] == [INTENT]
 
-    monkeypatch.setattr(apply_module, "_call", real_call)
+    monkeypatch.setattr(calls_module, "_call", real_call)
     outcome = apply_module.apply_plan(settings, plan, max_actions=5, trigger="test", say=lambda line: None)
     assert outcome.resumed and outcome.run_id == run.run_id
     assert api.writes == [("g1", "a1"), ("g1", "a2")]  # each membership removed once, whichever way

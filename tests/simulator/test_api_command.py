@@ -107,3 +107,11 @@ def test_prints_three_lines_and_serves_until_interrupted(monkeypatch, capsys) ->
     assert seen["status"] == 200
     captured = capsys.readouterr()
     assert captured.out == "" and "stopped" in captured.err
+
+
+def test_lost_answer_flags(monkeypatch: pytest.MonkeyPatch) -> None:
+    _, config = _config(["--lost-answer-rate", "0.25"], monkeypatch, {"SEATWATCH_SIM_LOSE_FIRST_WRITES": "1"})
+    assert config.faults.lost_answer_rate == 0.25 and config.faults.lose_first_writes
+    monkeypatch.delenv("SEATWATCH_SIM_LOSE_FIRST_WRITES")
+    _, default = _config([], monkeypatch)
+    assert default.faults.lost_answer_rate == 0 and not default.faults.lose_first_writes

@@ -26,7 +26,7 @@ from pipeline.atlassian import (
 from pipeline.config.secret import Secret
 from pipeline.simulator.app import create_app
 from pipeline.simulator.generate import ALL_STAFF, IDP_GROUP, SITE_ADMINS
-from pipeline.simulator.model import ORG_ADMIN, Group, Org, User
+from pipeline.simulator.model import ORG_ADMIN, FaultConfig, Group, Org, User
 from pipeline.simulator.world import World
 from pipeline.sources.atlassian_admin.mappers import audit_event_row
 from tests.support.simulator_api import BASE_URL, client_for
@@ -359,5 +359,47 @@ async def test_the_write_log_is_served_for_tests_and_demos(make_world) -> None:
             "status": 204,
             "changed": True,
             "request_id": receipt.request_id,
+            "answer_lost": False,
         }
     ]
+
+
+async def test_a_lost_answer_is_a_write_carried_out_then_answered_504(make_world) -> None:
+    world: World = make_world(users=SMALL, faults=FaultConfig(lose_first_writes=True))
+    org = _org(world)
+    directory_id = org.directories[0].id
+    group, user = _single_product_member(org)
+
+    async with admin_api(world) as api:
+        with pytest.raises(MembershipNotFound) as refused:
+            await api.remove_group_member(org.id, directory_id, group.id, user.account_id)
+        added = await api.add_group_member(org.id, directory_id, group.id, user.account_id)
+        # The second removal of the same membership is not a first write any more: answered as usual.
+        await api.remove_group_member(org.id, directory_id, group.id, user.account_id)
+
+    # The first DELETE removed the membership and was answered 504; its retry found nothing to remove.
+    assert refused.value.attempts == 2
+    assert added.attempts == 2  # the add's first answer was lost too; its retry changed nothing
+    assert [(r.action, r.status, r.changed, r.answer_lost) for r in world.writes.log] == [
+        ("remove_group_member", 204, True, True),
+        ("remove_group_member", 404, False, False),
+        ("add_group_member", 204, True, True),
+        ("add_group_member", 204, False, False),
+        ("remove_group_member", 204, True, False),
+    ]
+    assert user.account_id not in group.members
+
+
+async def test_the_lost_answer_rate_loses_changes_never_their_retries(make_world) -> None:
+    world: World = make_world(users=SMALL, faults=FaultConfig(lost_answer_rate=1.0))
+    org = _org(world)
+    directory_id = org.directories[0].id
+    members = sorted(_group(org, ALL_STAFF).members)[:6]
+    async with admin_api(world) as api:
+        receipts = [await api.suspend_user(org.id, directory_id, account_id) for account_id in members]
+
+    # Each suspension was carried out, its answer lost (504 or a dropped connection); the retry, which
+    # changed nothing, was answered.
+    assert [r.attempts for r in receipts] == [2] * 6
+    assert all(org.users[a].membership_status == "suspended" for a in members)
+    assert [(r.changed, r.answer_lost) for r in world.writes.log] == [(True, True), (False, False)] * 6
