@@ -55,6 +55,7 @@ VARIANTS = {
     "product_keys": ("v2", "v1"),
     "product_access": ("all", "used"),
     "reset_precision": ("second", "minute"),
+    "activity_after_removal": ("drop", "keep"),
 }
 
 # How v2 endpoints name each product when they speak v2 keys (`productAccess[].key` "e.g. jira, confluence"
@@ -131,6 +132,10 @@ class SimulatorConfig:
     # World product key → the key last-active data (v1 last-active-dates and v2 productAccess) reports it
     # under instead: an API that starts naming a product in a way no alias table knows yet.
     activity_key_renames: dict[str, str] = field(default_factory=dict)
+    # Whether v1 last-active-dates still reports a product once the user's access to it has ended (the API
+    # reference does not say): "drop" = no (the default, like the admin hub's product list), "keep" = yes,
+    # for as long as the user stays in the org. productAccess lists access, so it never shows an ex-seat.
+    activity_after_removal: str = "drop"
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None:

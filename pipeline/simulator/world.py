@@ -114,17 +114,20 @@ class World:
         return self.orgs[org_id].users.get(account_id)
 
     def visible_last_active(self, org_id: str, user: User) -> list[tuple[str, str, datetime]]:
-        """(product_key, cloud_id, last_active_at) per seat the user can access now and has used.
+        """(product_key, cloud_id, last_active_at) per seat the user has used and, unless the config's
+        ``activity_after_removal`` is ``keep``, can access now.
 
-        Lag applied: activity at T appears only once ``now >= T + lag``. Like Atlassian Administration's
-        product list, a seat whose access was revoked is no longer shown (v1 last-active-dates and the v2
-        ``productAccess`` expand agree on this). Sorted by (product_key, cloud_id).
+        Lag applied: activity at T appears only once ``now >= T + lag``. With ``drop`` (the default), like
+        Atlassian Administration's product list, a seat whose access ended is no longer shown; with ``keep``
+        its last activity still is (an ex-seat). The listings of access (v1 users, the v2 ``productAccess``
+        expand) show only seats held now either way. Sorted by (product_key, cloud_id).
         """
         cutoff = activity.epoch(self.activity_complete_through)
         access = seats_of(self.orgs[org_id], user)
+        keep = self.config.activity_after_removal == "keep"
         shown = []
         for (product_key, cloud_id), stamps in user.activity.items():
-            if (product_key, cloud_id) not in access:
+            if not keep and (product_key, cloud_id) not in access:
                 continue
             moment = activity.newest_at_or_before(stamps, cutoff)
             if moment is not None:
