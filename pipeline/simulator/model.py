@@ -134,7 +134,8 @@ class SimulatorConfig:
     activity_key_renames: dict[str, str] = field(default_factory=dict)
     # Whether v1 last-active-dates still reports a product once the user's access to it has ended (the API
     # reference does not say): "drop" = no (the default, like the admin hub's product list), "keep" = yes,
-    # for as long as the user stays in the org. productAccess lists access, so it never shows an ex-seat.
+    # for as long as the user stays in the org, for access that ended after the world started (see
+    # User.lost_before_start). productAccess lists access, so it never shows an ex-seat.
     activity_after_removal: str = "drop"
 
     def __post_init__(self) -> None:
@@ -252,6 +253,11 @@ class User:
     # pipeline loading once a day has seen. The API shows last-active only for seats the user can access now,
     # so activity on a seat that was later revoked stays "observed" here, exactly as in a warehouse.
     observed: dict[SeatKey, int] = field(default_factory=dict)
+    # Seats with activity the user had lost before the world started (generated pre-history, which lays
+    # down no event for the loss): hidden even when ``activity_after_removal`` is ``keep``, which concerns
+    # access that ends while the world runs, each end leaving an audit event. A seat leaves this set once
+    # held again.
+    lost_before_start: set[SeatKey] = field(default_factory=set)
 
     @property
     def status(self) -> str:

@@ -176,6 +176,10 @@ async def test_activity_after_removal_drops_or_keeps_the_ex_seat_in_last_active_
     access = await _product_access(world, org_id)
     listed = {(item["key"], item["id"].rsplit("/", 1)[1]) for item in access[user.account_id]}
     assert (V2_PRODUCT_KEYS[seat[0]], seat[1]) not in listed
+    # a product lost before the world started (generated pre-history, no event for the loss) stays hidden
+    lost = next(u for u in org.users.values() if u.lost_before_start)
+    shown = {(key, cloud) for key, cloud, _ in world.visible_last_active(org_id, lost)}
+    assert not shown & lost.lost_before_start
     values = command._resolve(_args(**{"activity-after-removal": behaviour}), {})
     assert command.build_config(values).activity_after_removal == behaviour
     assert command.build_config(command._resolve(_args(), {})).activity_after_removal == "drop"
