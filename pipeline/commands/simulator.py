@@ -156,6 +156,13 @@ _OPTIONS = (
         "second",
     ),
     _Option(
+        "--activity-after-removal",
+        _choice("activity_after_removal"),
+        "drop: v1 last-active-dates stops reporting a product once the user's access to it ended; keep: it "
+        "still reports its last activity (the API does not say which)",
+        "drop",
+    ),
+    _Option(
         "--rename-activity-key",
         _renames,
         "OLD=NEW[,...]: last-active data names product OLD as NEW (an API that renamed a product)",
@@ -275,6 +282,7 @@ def build_config(values: Mapping[str, Any]) -> SimulatorConfig:
         scoped_key=values["scoped_key"],
         read_only_key=values["read_only_key"],
         activity_key_renames=values["rename_activity_key"],
+        activity_after_removal=values["activity_after_removal"],
         **extra,
     )
 

@@ -55,6 +55,7 @@ VARIANTS = {
     "product_keys": ("v2", "v1"),
     "product_access": ("all", "used"),
     "reset_precision": ("second", "minute"),
+    "activity_after_removal": ("drop", "keep"),
 }
 
 # How v2 endpoints name each product when they speak v2 keys (`productAccess[].key` "e.g. jira, confluence"
@@ -135,6 +136,11 @@ class SimulatorConfig:
     # World product key → the key last-active data (v1 last-active-dates and v2 productAccess) reports it
     # under instead: an API that starts naming a product in a way no alias table knows yet.
     activity_key_renames: dict[str, str] = field(default_factory=dict)
+    # Whether v1 last-active-dates still reports a product once the user's access to it has ended (the API
+    # reference does not say): "drop" = no (the default, like the admin hub's product list), "keep" = yes,
+    # for as long as the user stays in the org, for access that ended after the world started (see
+    # User.lost_before_start). productAccess lists access, so it never shows an ex-seat.
+    activity_after_removal: str = "drop"
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None:
@@ -251,6 +257,11 @@ class User:
     # pipeline loading once a day has seen. The API shows last-active only for seats the user can access now,
     # so activity on a seat that was later revoked stays "observed" here, exactly as in a warehouse.
     observed: dict[SeatKey, int] = field(default_factory=dict)
+    # Seats with activity the user had lost before the world started (generated pre-history, which lays
+    # down no event for the loss): hidden even when ``activity_after_removal`` is ``keep``, which concerns
+    # access that ends while the world runs, each end leaving an audit event. A seat leaves this set once
+    # held again.
+    lost_before_start: set[SeatKey] = field(default_factory=set)
 
     @property
     def status(self) -> str:

@@ -44,6 +44,9 @@ class World:
         # Bumped by every change (a day, a write, a control call): what caches of world views key on.
         self.revision = 0
         self.writes = Writer(self)
+        for org in self.orgs.values():
+            for user in org.users.values():
+                user.lost_before_start = set(user.activity) - seats_of(org, user)
         # Events older than the audit log's retention at generation were never visible: drop them silently.
         self._prune(remember_invites=False)
         self._observe()
@@ -102,7 +105,9 @@ class World:
             for user in org.users.values():
                 if not user.activity:
                     continue
-                for seat in seats_of(org, user):
+                held = seats_of(org, user)
+                user.lost_before_start -= held
+                for seat in held:
                     moment = activity.newest_at_or_before(user.activity.get(seat, []), cutoff)
                     if moment is not None and moment > user.observed.get(seat, -1):
                         user.observed[seat] = moment
@@ -114,17 +119,21 @@ class World:
         return self.orgs[org_id].users.get(account_id)
 
     def visible_last_active(self, org_id: str, user: User) -> list[tuple[str, str, datetime]]:
-        """(product_key, cloud_id, last_active_at) per seat the user can access now and has used.
+        """(product_key, cloud_id, last_active_at) per seat the user has used and, unless the config's
+        ``activity_after_removal`` is ``keep`` and the access ended after the world started, can access now.
 
-        Lag applied: activity at T appears only once ``now >= T + lag``. Like Atlassian Administration's
-        product list, a seat whose access was revoked is no longer shown (v1 last-active-dates and the v2
-        ``productAccess`` expand agree on this). Sorted by (product_key, cloud_id).
+        Lag applied: activity at T appears only once ``now >= T + lag``. With ``drop`` (the default), like
+        Atlassian Administration's product list, a seat whose access ended is no longer shown; with ``keep``
+        its last activity still is (an ex-seat). The listings of access (v1 users, the v2 ``productAccess``
+        expand) show only seats held now either way. Sorted by (product_key, cloud_id).
         """
         cutoff = activity.epoch(self.activity_complete_through)
         access = seats_of(self.orgs[org_id], user)
+        keep = self.config.activity_after_removal == "keep"
         shown = []
         for (product_key, cloud_id), stamps in user.activity.items():
-            if (product_key, cloud_id) not in access:
+            seat = (product_key, cloud_id)
+            if seat not in access and (not keep or seat in user.lost_before_start):
                 continue
             moment = activity.newest_at_or_before(stamps, cutoff)
             if moment is not None:

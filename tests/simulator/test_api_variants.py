@@ -1,5 +1,6 @@
 """The API's documented variants (``--product-keys``, ``--product-access``, ``--reset-precision``,
-``--scoped-key``, ``--read-only-key``), JSON errors on unknown routes, and the org's domains link."""
+``--scoped-key``, ``--read-only-key``), the undocumented ``--activity-after-removal``, JSON errors on unknown
+routes, and the org's domains link."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from pipeline.commands import simulator as command
 from pipeline.config.errors import ConfigurationError
+from pipeline.simulator.model import V2_PRODUCT_KEYS
 from tests.support.simulator_api import client_for, collect_v2_users
 
 pytestmark = pytest.mark.anyio
@@ -142,3 +144,44 @@ async def test_renamed_activity_key_reaches_both_last_active_shapes(make_world) 
     assert "jira-unicorn" in {item["key"] for item in body["data"]["product_access"]}
     values = command._resolve(_args(**{"rename-activity-key": "jira-software=jira-unicorn"}), {})
     assert command.build_config(values).activity_key_renames == {"jira-software": "jira-unicorn"}
+
+
+@pytest.mark.parametrize("behaviour", ["drop", "keep"])
+async def test_activity_after_removal_drops_or_keeps_the_ex_seat_in_last_active_dates_only(
+    make_world, behaviour: str
+) -> None:
+    world = make_world(activity_after_removal=behaviour)
+    org_id = next(iter(world.orgs))
+    org = world.orgs[org_id]
+    # a used seat granted by one group only: removing the membership ends the access
+    user, group, seat = next(
+        (user, group, seat)
+        for user in org.users.values()
+        for key, cloud, _ in world.visible_last_active(org_id, user)
+        for seat in [(key, cloud)]
+        if not user.direct_access
+        for group in [g for g in world.user_groups(org_id, user) if seat in g.product_seats()]
+        if sum(seat in g.product_seats() for g in world.user_groups(org_id, user)) == 1
+    )
+    group.members.discard(user.account_id)
+    world.changed()
+    assert seat not in world.product_access(org_id, user)
+    async with client_for(world) as api:
+        dates = (
+            await api.get(f"/v1/orgs/{org_id}/directory/users/{user.account_id}/last-active-dates")
+        ).json()["data"]["product_access"]
+    cloud_ids = {item["id"].rsplit("/", 1)[1] for item in dates if item["key"] == seat[0]}
+    assert (seat[1] in cloud_ids) == (behaviour == "keep")
+    # productAccess lists access: never the ex-seat, whatever the behaviour
+    access = await _product_access(world, org_id)
+    listed = {(item["key"], item["id"].rsplit("/", 1)[1]) for item in access[user.account_id]}
+    assert (V2_PRODUCT_KEYS[seat[0]], seat[1]) not in listed
+    # a product lost before the world started (generated pre-history, no event for the loss) stays hidden
+    lost = next(u for u in org.users.values() if u.lost_before_start)
+    shown = {(key, cloud) for key, cloud, _ in world.visible_last_active(org_id, lost)}
+    assert not shown & lost.lost_before_start
+    values = command._resolve(_args(**{"activity-after-removal": behaviour}), {})
+    assert command.build_config(values).activity_after_removal == behaviour
+    assert command.build_config(command._resolve(_args(), {})).activity_after_removal == "drop"
+    with pytest.raises(ConfigurationError, match="--activity-after-removal 'forget'"):
+        command._resolve(_args(**{"activity-after-removal": "forget"}), {})

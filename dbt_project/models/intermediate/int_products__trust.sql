@@ -4,7 +4,12 @@
 --   * an API product key the alias seed does not know: the org's activity may sit under a name that joins
 --     to nothing, so every product of the org is suspect;
 --   * activity the as-of run observed on seats no grant or productAccess entry gives access to, beyond a
---     small tolerance: the endpoints disagree on the product's identity;
+--     small tolerance: the endpoints disagree on the product's identity. An ex-seat is not such a seat:
+--     access the org granted once and that has ended (Seatwatch's own removal in the reclaim journal, an
+--     earlier day's productAccess or seat role, an audit event revoking the user's access) while the
+--     last-active data still shows its activity (the API does not say whether it keeps a product after its
+--     access ends, and an earlier run of the same day keeps its observations). Activity that joins to
+--     nothing the org ever granted still counts;
 --   * the bulk strategy's productAccess empty for everyone on the as-of day while the warehouse holds
 --     recent activity: the expand silently stopped working.
 -- An untrusted product keeps its candidates, but none of them is cleanup_ready (int_user_products__reclaim),
@@ -45,6 +50,14 @@ access as (
 
 activity as (
     select * from {{ ref('int_user_products__activity') }}
+),
+
+journal as (
+    select * from {{ ref('stg_reclaim__actions') }}
+),
+
+audit_events as (
+    select * from {{ ref('int_audit_events__categorised') }}
 ),
 
 products as (
@@ -120,12 +133,67 @@ observed_seats as (
             and observations.observed_at = as_of.extracted_at
 ),
 
-matching as (
+-- Seats the org granted at some point, held now or not: any day's productAccess listing or seat role, and
+-- the seats Seatwatch's own applied removals took away.
+ever_granted as (
     select
-        observed_seats.org_id,
-        observed_seats.product_key,
-        count(*) as observed_seats,
-        count(*) filter (where access.account_id is null) as unmatched_seats
+        org_id,
+        account_id,
+        product_key,
+        site_id
+    from listed_access
+    union
+    select
+        org_id,
+        account_id,
+        product_key,
+        site_id
+    from assigned_roles
+    where not is_inferred_only and role_id in {{ sql_string_list(var('seat_role_ids')) }}
+    union
+    select
+        org_id,
+        account_id,
+        product_key,
+        site_id
+    from journal
+    where action = 'remove_group_member' and state = 'applied'
+),
+
+-- Users whose access someone ended, per the audit log: on one site, or (no site named) on any.
+revocations as (
+    select distinct
+        org_id,
+        subject_account_id as account_id,
+        site_id
+    from audit_events
+    where lifecycle_category in ('access_revoked', 'removed') and subject_account_id is not null
+),
+
+seat_matches as (
+    select
+        observed_seats.*,
+        access.account_id is not null as has_access,
+        access.account_id is null
+        and (
+            exists (
+                select 1
+                from ever_granted
+                where
+                    ever_granted.org_id = observed_seats.org_id
+                    and ever_granted.account_id = observed_seats.account_id
+                    and ever_granted.product_key = observed_seats.product_key
+                    and ever_granted.site_id = observed_seats.site_id
+            )
+            or exists (
+                select 1
+                from revocations
+                where
+                    revocations.org_id = observed_seats.org_id
+                    and revocations.account_id = observed_seats.account_id
+                    and coalesce(revocations.site_id = observed_seats.site_id, true)
+            )
+        ) as is_ex_seat
     from observed_seats
     left join access
         on
@@ -133,7 +201,17 @@ matching as (
             and observed_seats.account_id = access.account_id
             and observed_seats.product_key = access.product_key
             and observed_seats.site_id = access.site_id
-    group by observed_seats.org_id, observed_seats.product_key
+),
+
+matching as (
+    select
+        org_id,
+        product_key,
+        count(*) as observed_seats,
+        count(*) filter (where is_ex_seat) as ended_seats,
+        count(*) filter (where not has_access and not is_ex_seat) as unmatched_seats
+    from seat_matches
+    group by org_id, product_key
 ),
 
 -- The as-of run used the bulk strategy, listed no productAccess entry for anyone, yet the warehouse holds
@@ -164,6 +242,7 @@ final as (
         products.org_id,
         products.product_key,
         coalesce(matching.observed_seats, 0) as observed_seats,
+        coalesce(matching.ended_seats, 0) as ended_seats,
         coalesce(matching.unmatched_seats, 0) as unmatched_seats,
         unknown_keys.unknown_product_keys,
         coalesce(bulk_listing.is_bulk_listing_empty, false) as is_bulk_listing_empty,
@@ -209,6 +288,7 @@ select
     org_id,
     product_key,
     observed_seats,
+    ended_seats,
     unmatched_seats,
     unknown_product_keys,
     is_bulk_listing_empty,
