@@ -15,6 +15,7 @@ Environment (the README's *Configuration* section is the user-facing copy of thi
                                    default 1800; 0 refuses at once
 ``SEATWATCH_RATE_LIMIT_MAX_WAIT_SECONDS`` how long a run may wait in total for the API's rate windows,
                                    default 900
+``SEATWATCH_RECLAIM_POLICY`` and the notice/SMTP/webhook settings: :mod:`pipeline.config.policy`
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from pipeline.config.errors import ConfigurationError
+from pipeline.config.policy import PolicySettings, parse_policy
 from pipeline.config.secret import Secret
 
 DEFAULT_API_BASE_URL = "https://api.atlassian.com/admin"
@@ -56,6 +58,7 @@ class Settings:
     rate_limit_max_wait_seconds: float = 900.0
     # The orgs are the embedded demo org, served for this command only: nothing written to it lasts.
     is_embedded_demo: bool = False
+    policy: PolicySettings = field(default_factory=PolicySettings)
 
     @property
     def is_demo(self) -> bool:
@@ -196,12 +199,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             f"(got {strategy!r})."
         )
     data_dir = Path(env.get("SEATWATCH_DATA_DIR", "").strip() or "data").expanduser().resolve()
+    orgs = _parse_orgs(env)
+    policy = parse_policy(env)
+    if policy.sends_notices and orgs and policy.smtp is None:
+        raise ConfigurationError(
+            f"SEATWATCH_RECLAIM_POLICY={policy.mode} sends notices to users: set SEATWATCH_SMTP_URL and "
+            "SEATWATCH_NOTICE_FROM (only the demo org writes its messages to the outbox folder instead)."
+        )
     return Settings(
         api_base_url=base_url,
-        orgs=_parse_orgs(env),
+        orgs=orgs,
         activity_lag_hours=_parse_lag(env.get("SEATWATCH_ACTIVITY_LAG_HOURS", "").strip() or "24"),
         data_dir=data_dir,
         last_active_strategy=strategy,
         wait_timeout_seconds=_parse_seconds(env, "SEATWATCH_WAIT_TIMEOUT_SECONDS", 1800.0),
         rate_limit_max_wait_seconds=_parse_seconds(env, "SEATWATCH_RATE_LIMIT_MAX_WAIT_SECONDS", 900.0),
+        policy=policy,
     )
