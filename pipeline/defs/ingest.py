@@ -23,17 +23,11 @@ import dlt as dlt_lib
 from dagster_dlt import dlt_assets
 
 from pipeline.config.settings import Settings
+from pipeline.config.shared import ELAPSED, FINAL, ProgressFn
 from pipeline.defs.pools import DUCKDB_POOL
 from pipeline.defs.translator import SeatwatchDltTranslator, dlt_asset_key, dlt_resource_name
 from pipeline.extract.run import DATASET_NAME, PIPELINE_NAME, ExtractResult, run_extract
-from pipeline.sources.atlassian_admin import (
-    ELAPSED,
-    FINAL,
-    RUN_RECORD_RESOURCE,
-    ProgressFn,
-    RunInfo,
-    atlassian_admin,
-)
+from pipeline.sources.atlassian_admin import RUN_RECORD_RESOURCE, RunInfo, atlassian_admin
 
 USERS_KEY = dlt_asset_key("users")
 EXTRACT_RUNS_KEY = dlt_asset_key(RUN_RECORD_RESOURCE)
