@@ -9,8 +9,10 @@ import json
 import signal
 import sys
 
+from pipeline.commands.alerts import send_alert
 from pipeline.commands.preflight import check_api, check_data_dir
 from pipeline.commands.progress import StderrProgress
+from pipeline.config.errors import SeatwatchError
 from pipeline.config.offline import apply_offline_defaults
 from pipeline.config.settings import load_settings
 from pipeline.extract.demo import api_settings
@@ -21,6 +23,7 @@ from pipeline.readers.step_failures import (
     run_failed_error,
     step_failures,
 )
+from pipeline.runtime.refused import record_refused
 
 EXAMPLES = """examples:
   seatwatch run                          # the embedded demo org (no credentials set)
@@ -56,7 +59,13 @@ def _handle(args: argparse.Namespace) -> int:
     settings = load_settings()  # bad configuration ends here with exit code 2, before anything runs
     check_data_dir(settings.data_dir)
     if not settings.is_demo:
-        check_api(settings)  # a wrong key or org id: one line in a second, before Dagster starts
+        try:
+            check_api(settings)  # a wrong key or org id: one line in a second, before Dagster starts
+        except SeatwatchError as refused:
+            # No Dagster run exists to record this: status and the admin channel must still learn of it.
+            record_refused(settings.data_dir, str(refused))
+            send_alert(settings, "a run was refused before it started", str(refused))
+            raise
     apply_offline_defaults()
     # Imported here: loading the definitions takes seconds and `seatwatch --help` should not.
     from pipeline.commands.guard import guarded_run
@@ -111,7 +120,9 @@ def _handle(args: argparse.Namespace) -> int:
         if args.verbose:
             for failure in failures:
                 print(f"step {failure.step} failed:\n{failure.traceback}", file=sys.stderr)
-        raise run_failed_error(result.run_id, failures)
+        error = run_failed_error(result.run_id, failures)
+        send_alert(settings, f"run {result.run_id[:8]} failed", str(error))
+        raise error
     checks = failed_checks(result)
     summary = build_summary(settings.published_path)
     if args.json:

@@ -19,6 +19,7 @@ from typing import Any
 from pipeline.config.freshness import age_hours, is_stale, stale_after_hours, utc
 from pipeline.readers.reclaim import ReclaimRun, format_reclaim, reclaim_runs
 from pipeline.readers.run_history import History, read_history
+from pipeline.runtime.refused import RefusedRun, latest_refused
 from pipeline.warehouse import connect
 
 
@@ -43,6 +44,7 @@ class Status:
     history: History
     orgs: list[OrgFreshness] = field(default_factory=list)
     reclaim: list[ReclaimRun] = field(default_factory=list)
+    refused: RefusedRun | None = None
 
     @property
     def published_from_latest_success(self) -> bool | None:
@@ -58,6 +60,9 @@ class Status:
         latest = self.history.latest_finished
         if latest is not None and latest.is_failure:
             found.append(f"the latest run {latest.run_id[:8]} {latest.outcome}: {latest.reason}")
+        if self.refused is not None:
+            found.append(f"a run was refused before it started ({self.refused.at:%Y-%m-%d %H:%M} UTC): "
+                         f"{self.refused.reason}")  # fmt: skip
         if not self.published_exists:
             found.append(f"no published copy at {self.published_path} yet: run `seatwatch run`.")
         stale = [org for org in self.orgs if org.stale]
@@ -88,6 +93,9 @@ class Status:
             "orgs": [org.to_dict() for org in self.orgs],
             "stale_after_hours": stale_after_hours(),
             "reclaim": [run.to_dict() for run in self.reclaim],
+            "refused": (
+                {"at": self.refused.at.isoformat(), "reason": self.refused.reason} if self.refused else None
+            ),
         }
 
 
@@ -116,7 +124,11 @@ def read_status(
     exists = published.exists()
     orgs = _org_freshness(published, now) if exists else []
     reclaim = reclaim_runs(published) if exists else []
-    return Status(data_dir, published, exists, history, orgs, reclaim)
+    refused = latest_refused(data_dir)
+    latest = history.latest_finished
+    if refused is not None and latest is not None and latest.started_at and latest.started_at > refused.at:
+        refused = None  # a run started after the refusal: it says how things are now
+    return Status(data_dir, published, exists, history, orgs, reclaim, refused)
 
 
 def _when(moment: datetime | None) -> str:

@@ -110,6 +110,21 @@ class Notices:
         con.execute(_DDL)
         return cls(con)
 
+    @classmethod
+    def read_only(cls, warehouse: Path) -> Notices | None:
+        """The journal opened for reading (``seatwatch reclaim policy``); None before any policy run."""
+        if not warehouse.exists():
+            return None
+        check_unlocked(warehouse)
+        con = connect(warehouse, read_only=True)
+        found = con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'reclaim' and table_name = 'notices'"
+        ).fetchone()
+        if not found or not found[0]:
+            con.close()
+            return None
+        return cls(con)
+
     def __enter__(self) -> Notices:
         return self
 

@@ -388,3 +388,61 @@ def _digest(channels: Channels, outcome: PolicyOutcome, run_id: str, now: dateti
     subject = f"Seatwatch reclaim policy ({outcome.mode}), {now.date().isoformat()}"
     for failure in channels.send_admin(subject, text, key=f"digest-{run_id}", at=now):
         outcome.problems.append(f"digest not delivered: {failure}")
+
+
+def _who(notice_or_action: Any) -> str:
+    get = notice_or_action.get if isinstance(notice_or_action, dict) else notice_or_action.__getattribute__
+    seats = get("seats")
+    seats = json.loads(seats) if isinstance(seats, str) else seats
+    where = ", ".join(f"{s['product_key']}@{s['site_id']}" for s in seats)
+    return f"{get('email') or get('account_id')} ({where})"
+
+
+def preview(
+    settings: Settings, *, client_options: Mapping[str, Any] | None = None
+) -> tuple[datetime, list[str]]:
+    """What the next run's policy step would do, one line per person; reads only (``reclaim policy``).
+
+    The date is the API's (a read of the org) when an org is configured, else the last extract's.
+    """
+    if settings.orgs:
+        now = _api_clock(settings, client_options)
+    else:
+        with connect(settings.published_path, read_only=True) as con:
+            row = con.execute("select max(extracted_at) from marts.pipeline_runs").fetchone()
+        now = row[0].replace(tzinfo=UTC) if row and row[0] else datetime.now(UTC)
+    today = now.date()
+    plan = build_plan(settings.published_path, Filters(), now=now)
+    seats = _seat_states(settings.published_path)
+    journal = Notices.read_only(settings.warehouse_path)
+    if journal is None:
+        open_notices, applied_today = [], 0
+    else:
+        with journal:
+            open_notices, applied_today = journal.open_notices(), journal.applied_on(today)
+    mode = settings.policy.mode
+    decision = decide(plan, open_notices, seats, today, mode, applied_today)
+    removal = today + timedelta(days=settings.policy.notice_days)
+    verb = "notice" if settings.policy.sends_notices else "would be noticed (report only)"
+    people: dict[tuple, list[Any]] = defaultdict(list)
+    for action in decision.new:
+        people[(action["org_id"], action["account_id"])].append(action)
+    lines = []
+    for group in people.values():
+        seats_text = "; ".join(_who(action) for action in group)
+        lines.append(f"{verb:<10} {seats_text}: removal on {removal} unless used")
+    for notice in decision.unsent:
+        lines.append(f"resend     {_who(notice)}: its message is not sent yet ({notice.reason or 'retried'})")
+    for notice, reason in decision.cancel:
+        lines.append(f"cancel     {_who(notice)}: {reason}")
+    for index, notice in enumerate(decision.due):
+        held = index >= decision.cap or settings.is_demo
+        what = "held back by the cap" if index >= decision.cap else "remove after a fresh re-check"
+        if settings.is_demo:
+            what = "not removed: the demo org refuses writes"
+        lines.append(
+            f"{'held' if held else 'due':<10} {_who(notice)}: removal date {notice.removal_date}, {what}"
+        )
+    for notice in decision.waiting:
+        lines.append(f"waiting    {_who(notice)}: removal date {notice.removal_date}")
+    return now, lines

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
-from email.message import Message
+from email import policy as email_policy
+from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from aiosmtpd.controller import Controller
@@ -28,7 +29,7 @@ def free_port() -> int:
 class SmtpInbox:
     """What the server accepted, in order; ``down`` makes it refuse every message (an outage)."""
 
-    messages: list[Message] = field(default_factory=list)
+    messages: list[EmailMessage] = field(default_factory=list)
     down: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -36,7 +37,9 @@ class SmtpInbox:
         if self.down:
             return "421 Service not available"
         with self.lock:
-            self.messages.append(message_from_bytes(envelope.original_content or envelope.content))
+            self.messages.append(
+                message_from_bytes(envelope.original_content or envelope.content, policy=email_policy.default)
+            )
         return "250 OK"
 
     def message_ids(self) -> list[str]:
