@@ -7,7 +7,7 @@ import json
 import socket
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -31,6 +31,8 @@ class SmtpInbox:
 
     messages: list[EmailMessage] = field(default_factory=list)
     down: bool = False
+    # Called with the number of messages accepted so far, after each (a benchmark kills a run there).
+    after_accept: Callable[[int], None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server, session, envelope) -> str:
@@ -40,6 +42,9 @@ class SmtpInbox:
             self.messages.append(
                 message_from_bytes(envelope.original_content or envelope.content, policy=email_policy.default)
             )
+            count = len(self.messages)
+        if self.after_accept is not None:
+            self.after_accept(count)
         return "250 OK"
 
     def message_ids(self) -> list[str]:
