@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipeline.defs.alert_sensor import alert_failed_runs_sensor
 from pipeline.defs.checks import ALL_CHECKS
 from pipeline.defs.ingest import atlassian_raw
 from pipeline.defs.policy import reclaim_notices_journal, reclaim_policy
@@ -40,7 +41,7 @@ defs = dg.Definitions(
     asset_checks=ALL_CHECKS,
     jobs=[daily_job, reclaim_apply_job],
     schedules=[daily_schedule],
-    sensors=[recover_dead_runs_sensor],
+    sensors=[recover_dead_runs_sensor, alert_failed_runs_sensor],
     resources=build_resources(dbt_project),
     # Runs launched from the UI run in process too: dlt and dbt must not overlap on the DuckDB file anyway,
     # and a subprocess per step costs ~4 s of start-up and imports on 2 cores.

@@ -9,13 +9,13 @@ import json
 import signal
 import sys
 
-from pipeline.commands.alerts import send_alert
 from pipeline.commands.preflight import check_api, check_data_dir
 from pipeline.commands.progress import StderrProgress
 from pipeline.config.errors import SeatwatchError
 from pipeline.config.offline import apply_offline_defaults
 from pipeline.config.settings import load_settings
 from pipeline.extract.demo import api_settings
+from pipeline.notify.alerts import send_alert
 from pipeline.readers.run_tags import cli_run_tags
 from pipeline.readers.step_failures import (
     RunFailedError,

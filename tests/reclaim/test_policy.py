@@ -283,3 +283,6 @@ def test_a_run_refused_before_it_starts_is_recorded_and_alerted(
         assert code == 1 and "refused before it started" in out
         assert len(hook.bodies) == 1 and "refused before it started" in hook.bodies[0]["text"]
         assert "revoked-key" not in hook.bodies[0]["text"] and "revoked-key" not in out
+        # `status --alert` (for cron) alerts too while it is not healthy
+        code, _, _ = _cli(env, monkeypatch, "status", "--quiet", "--alert")
+        assert code == 1 and len(hook.bodies) == 2 and "not healthy" in hook.bodies[1]["text"]

@@ -1,6 +1,7 @@
 """Alerts to the admin channel (webhook, admin e-mail, or the outbox folder for the demo org) when a run
-fails or is refused before it starts. Sent when a policy is on or an admin channel is configured; a channel
-that is down never changes the command's own one-line error and exit code."""
+fails, is refused before it starts, or the published data is stale. Sent when a policy is on or an admin
+channel is configured; a channel that is down never changes the command's own one-line error and exit code.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +9,11 @@ from datetime import UTC, datetime
 
 from pipeline.config.policy import OFF
 from pipeline.config.settings import Settings
+from pipeline.notify.channels import channels_for
 
 
 def send_alert(settings: Settings, subject: str, text: str) -> list[str]:
     """Send one alert; returns the channels' one-line failures (empty when delivered or not configured)."""
-    from pipeline.notify.channels import channels_for
-
     policy = settings.policy
     if policy.mode == OFF and not (policy.admin_webhook_url or policy.admin_emails):
         return []
