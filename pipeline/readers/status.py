@@ -60,6 +60,9 @@ class Status:
         latest = self.history.latest_finished
         if latest is not None and latest.is_failure:
             found.append(f"the latest run {latest.run_id[:8]} {latest.outcome}: {latest.reason}")
+        policy = self.history.policy_pass
+        if policy and policy.get("problems", "none") != "none":
+            found.append(f"the reclaim policy's last pass (run {policy['run_id'][:8]}): {policy['problems']}")
         if self.refused is not None:
             found.append(f"a run was refused before it started ({self.refused.at:%Y-%m-%d %H:%M} UTC): "
                          f"{self.refused.reason}")  # fmt: skip
@@ -93,6 +96,7 @@ class Status:
             "orgs": [org.to_dict() for org in self.orgs],
             "stale_after_hours": stale_after_hours(),
             "reclaim": [run.to_dict() for run in self.reclaim],
+            "policy": self.history.policy_pass,
             "refused": (
                 {"at": self.refused.at.isoformat(), "reason": self.refused.reason} if self.refused else None
             ),
@@ -171,6 +175,15 @@ def format_status(status: Status) -> str:
                 f"{_when(org.activity_complete_through):<25}  {org.age_hours:>6.1f}  {fresh}"
             )
     lines += format_reclaim(status.reclaim)
+    policy = status.history.policy_pass
+    if policy and policy.get("mode", "off") != "off":
+        counts = ", ".join(
+            f"{policy.get(key, '0')} {key}" for key in ("noticed", "cancelled", "removed", "held", "failed")
+        )
+        lines += [
+            "",
+            f"Reclaim policy ({policy['mode']}), latest pass in run {policy['run_id'][:8]}: {counts}.",
+        ]
     lines.append("")
     if status.healthy:
         lines.append("OK: the latest run succeeded and the data is fresh.")
