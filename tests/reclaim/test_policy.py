@@ -286,3 +286,36 @@ def test_a_run_refused_before_it_starts_is_recorded_and_alerted(
         # `status --alert` (for cron) alerts too while it is not healthy
         code, _, _ = _cli(env, monkeypatch, "status", "--quiet", "--alert")
         assert code == 1 and len(hook.bodies) == 2 and "not healthy" in hook.bodies[1]["text"]
+
+
+def test_off_and_the_kill_switch_send_and_write_nothing(org: Org, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.reclaim.policy import KILL_SWITCH
+
+    with smtp_server() as smtp, webhook_receiver() as hook:
+        off = org.settings(PolicySettings())
+        assert run_policy(off, run_id="off-1", say=lambda line: None).counts() == dict.fromkeys(
+            ("noticed", "cancelled", "removed", "held", "failed"), 0
+        )
+        (org.data_dir / KILL_SWITCH).touch()
+        assert not run_policy(
+            org.settings(_policy(smtp, hook.url)), run_id="k-1", say=lambda line: None
+        ).noticed
+        assert (
+            not smtp.inbox.messages and not hook.bodies and not (org.data_dir / "warehouse.duckdb").exists()
+        )
+        # set while a pass is sending: it stops after the message the server has, before the next one
+        (org.data_dir / KILL_SWITCH).unlink()
+        real_mark_sent = Notices.mark_sent
+
+        def switch_after_first(self: Notices, *args: Any) -> None:
+            real_mark_sent(self, *args)
+            (org.data_dir / KILL_SWITCH).touch()
+
+        monkeypatch.setattr(Notices, "mark_sent", switch_after_first)
+        from pipeline.reclaim.policy import PolicyStopped
+
+        with pytest.raises(PolicyStopped):
+            run_policy(org.settings(_policy(smtp, hook.url)), run_id="k-2", say=lambda line: None)
+        assert len(smtp.inbox.messages) == 1 and org.world.writes.log == []
+        states = Counter(n.state for n in _journal(org.settings(_policy(smtp, hook.url))))
+        assert states["sent"] >= 1 and states["planned"] >= 1
