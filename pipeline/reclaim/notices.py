@@ -197,8 +197,17 @@ class Notices:
         ).fetchone()
         return int(row[0])
 
+    def _has(self, table: str) -> bool:
+        """The reclaim journal's tables exist once an apply has run (pipeline/reclaim/journal.py)."""
+        row = self._con.execute(
+            "select count(*) from duckdb_tables() where schema_name = 'reclaim' and table_name = ?", [table]
+        ).fetchone()
+        return bool(row and row[0])
+
     def apply_results(self, apply_run_id: str) -> dict[str, tuple[set[str], str | None]]:
         """Per action key of one apply run: the states of its writes and the first reason given."""
+        if not self._has("actions"):
+            return {}
         rows = self._con.execute(
             "select action_key, state, reason from reclaim.actions where apply_run_id = ? order by seq",
             [apply_run_id],
@@ -210,6 +219,8 @@ class Notices:
         return results
 
     def latest_apply_run(self, plan_hash: str) -> str | None:
+        if not self._has("runs"):
+            return None
         row = self._con.execute(
             "select run_id from reclaim.runs where plan_hash = ? order by started_at desc limit 1",
             [plan_hash],
@@ -218,6 +229,8 @@ class Notices:
 
     def unfinished_policy_plan(self) -> str | None:
         """The plan file of a policy apply run that was killed (still running), to resume it first."""
+        if not self._has("runs"):
+            return None
         row = self._con.execute(
             "select plan_path from reclaim.runs where trigger = 'policy' and status = 'running' "
             "order by started_at desc limit 1"

@@ -240,6 +240,39 @@ def _sub_plan(plan: dict[str, Any], due: list[Notice], folder: Path, run_id: str
     return path
 
 
+def _settle(
+    notices: Notices,
+    due: list[Notice],
+    apply_run: str | None,
+    now: datetime,
+    outcome: PolicyOutcome,
+    *,
+    final: bool,
+) -> None:
+    """Each due notice's state from the journal of ``apply_run`` (``final``: not acted on = held back)."""
+    results = notices.apply_results(apply_run) if apply_run else {}
+    for notice in due:
+        states, reason = results.get(notice.action_key, (set(), None))
+        if not states or states <= {"planned", "intent"}:
+            if final:
+                outcome.held.append(notice)  # the cap, or a run that stopped first: due again next run
+        elif "failed" in states:
+            notices.settle(
+                notice.notice_id, FAILED, reason=reason or "the write failed", at=now, apply_run_id=apply_run
+            )
+            outcome.failed.append(notice)
+        elif "applied" in states:
+            notices.settle(notice.notice_id, APPLIED, reason=None, at=now, apply_run_id=apply_run)
+            outcome.removed.append(notice)
+        else:  # skipped after the fresh re-check: the holder came back (or was exempted) since the data
+            notices.settle(
+                notice.notice_id, CANCELLED, reason=f"re-check: {reason}", at=now, apply_run_id=apply_run
+            )
+            outcome.cancelled.append(notice)
+    if apply_run and any(n.notice_id in {d.notice_id for d in due} for n in outcome.removed):
+        outcome.undo_runs.append(apply_run)
+
+
 def _apply_due(
     settings: Settings,
     notices: Notices,
@@ -271,6 +304,16 @@ def _apply_due(
         raise PolicyStopped(f"{settings.data_dir / KILL_SWITCH} exists: the policy stopped before removing.")
     error: SeatwatchError | None = None
     try:
+        # A policy apply run killed mid-way is resumed first (apply refuses another plan while one is
+        # unfinished); what it applied is settled like this pass's own.
+        unfinished = notices.unfinished_policy_plan()
+        if unfinished is not None and unfinished != str(path):
+            apply_plan(settings, Path(unfinished), max_actions=decision.cap, trigger="policy", say=say,
+                       client_options=client_options)  # fmt: skip
+            resumed_hash = json.loads(Path(unfinished).read_text())["hash"]
+            resumed_run = notices.latest_apply_run(resumed_hash)
+            if resumed_run:
+                _settle(notices, decision.due, resumed_run, now, outcome, final=False)
         apply_plan(
             settings, path, max_actions=decision.cap, trigger="policy", say=say, client_options=client_options
         )
@@ -278,26 +321,10 @@ def _apply_due(
         error = stopped
         outcome.problems.append(f"apply stopped: {stopped}")
     apply_run = notices.latest_apply_run(sub_hash)
-    results = notices.apply_results(apply_run) if apply_run else {}
-    for notice in decision.due:
-        states, reason = results.get(notice.action_key, (set(), None))
-        if not states or states <= {"planned", "intent"}:
-            outcome.held.append(notice)  # the cap, or a run that stopped first: due again next run
-        elif "failed" in states:
-            notices.settle(
-                notice.notice_id, FAILED, reason=reason or "the write failed", at=now, apply_run_id=apply_run
-            )
-            outcome.failed.append(notice)
-        elif "applied" in states:
-            notices.settle(notice.notice_id, APPLIED, reason=None, at=now, apply_run_id=apply_run)
-            outcome.removed.append(notice)
-        else:  # skipped after the fresh re-check: the holder came back (or was exempted) since the data
-            notices.settle(
-                notice.notice_id, CANCELLED, reason=f"re-check: {reason}", at=now, apply_run_id=apply_run
-            )
-            outcome.cancelled.append(notice)
-    if apply_run and outcome.removed:
-        outcome.undo_runs.append(apply_run)
+    settled = {n.notice_id for n in outcome.removed + outcome.cancelled + outcome.failed}
+    _settle(
+        notices, [n for n in decision.due if n.notice_id not in settled], apply_run, now, outcome, final=True
+    )
     if error is not None:
         say(f"The policy's removals stopped: {error}")
 
