@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 
 
 def _options(warehouse: Path, work: Path) -> list[str]:
