@@ -23,6 +23,8 @@ RANKS = {
     # Process safety (locks, the Dagster instance, signals, children): above config only, so the simulator
     # command, the extract, the Dagster definitions and the commands can all use it.
     "runtime": 1,
+    # The reclaim policy's channels (SMTP, webhook, outbox folder): above config only.
+    "notify": 1,
     "sources": 2,
     "readers": 2,
     "extract": 3,

@@ -21,6 +21,7 @@ EXAMPLES = """examples:
   seatwatch reclaim apply --plan plan.json --yes --max 10       # do it (at most 10 actions)
   seatwatch reclaim undo --apply-run 3f2a9c1e                   # put back what that apply run removed
   seatwatch reclaim apply --abandon 3f2a9c1e                    # close an interrupted run for good
+  seatwatch reclaim policy                                      # the daily policy, and what its next run does
 
 Exit codes: 0 success, 1 a write failed or the run stopped, 2 bad usage, configuration or an unusable plan,
 130/143 stopped by Ctrl-C/SIGTERM (between two writes; the run is recorded stopped).
@@ -96,6 +97,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     undo.add_argument("--apply-run", required=True, help="the apply run id (or a unique prefix of it)")
     undo.add_argument("--verbose", action="store_true", help="tracebacks on errors")
     undo.set_defaults(handler=_ending_stops(_undo))
+
+    policy = actions.add_parser(
+        "policy",
+        help="the reclaim policy the daily run carries out, and what its next run would do (read-only)",
+        description=(
+            "Print the effective policy (SEATWATCH_RECLAIM_POLICY, SEATWATCH_NOTICE_DAYS, the channels) and "
+            "what the next daily run would do, one line per person: who gets a notice, whose removal is due, "
+            "what a cap holds back, which notices are cancelled. Reads the published copy and the journal; "
+            "writes nothing and sends nothing."
+        ),
+    )
+    policy.set_defaults(handler=_policy)
 
 
 def _say(line: str) -> None:
@@ -284,3 +297,29 @@ def _guarded(settings: Any, command: str, work: Callable[[Any], Any]) -> Any:
             raise _Stopped(
                 f"seatwatch: {command} stopped by {stop.name}; nothing was written.", stop.exit_code
             ) from None
+
+
+def _policy(args: argparse.Namespace) -> int:
+    from pipeline.config.policy import OFF
+    from pipeline.config.settings import load_settings
+    from pipeline.notify.channels import channels_for
+    from pipeline.reclaim.policy import MAX_REMOVALS_PER_DAY, preview
+
+    settings = load_settings()
+    policy = settings.policy
+    notices_to, admin_to = channels_for(policy, settings.data_dir, demo=settings.is_demo).describe()
+    print(
+        f"Policy: {policy.mode} (SEATWATCH_RECLAIM_POLICY); notice period {policy.notice_days} days "
+        f"(SEATWATCH_NOTICE_DAYS); removals at most {MAX_REMOVALS_PER_DAY} a run and a day."
+    )
+    print(f"Notices go to {notices_to}; the digest and alerts to {admin_to}.")
+    now, lines = preview(settings)
+    when = f"As of {now:%Y-%m-%d %H:%M} UTC ({'the API' if settings.orgs else 'the last extract'}'s clock)"
+    if policy.mode == OFF:
+        print(f"{when}: off, so the next run sends and removes nothing. With notify or enforce it would:")
+    else:
+        print(f"{when}, the next run would:")
+    for line in lines:
+        print(f"  {line}")
+    print(f"{len(lines)} line(s); nothing was sent or written.")
+    return 0

@@ -12,9 +12,11 @@ import sys
 from pipeline.commands import add_command
 from pipeline.commands.preflight import check_api, check_data_dir
 from pipeline.commands.progress import StderrProgress
+from pipeline.config.errors import SeatwatchError
 from pipeline.config.offline import apply_offline_defaults
 from pipeline.config.settings import load_settings
 from pipeline.extract.demo import api_settings
+from pipeline.notify.alerts import send_alert
 from pipeline.readers.run_tags import cli_run_tags
 from pipeline.readers.step_failures import (
     RunFailedError,
@@ -22,6 +24,7 @@ from pipeline.readers.step_failures import (
     run_failed_error,
     step_failures,
 )
+from pipeline.runtime.refused import record_refused
 
 EXAMPLES = """examples:
   seatwatch run                          # the embedded demo org (no credentials set)
@@ -59,7 +62,13 @@ def _handle(args: argparse.Namespace) -> int:
 
         check_configured(settings.publish_destination)  # exit 2 now, not after the whole run
     if not settings.is_demo:
-        check_api(settings)  # a wrong key or org id: one line in a second, before Dagster starts
+        try:
+            check_api(settings)  # a wrong key or org id: one line in a second, before Dagster starts
+        except SeatwatchError as refused:
+            # No Dagster run exists to record this: status and the admin channel must still learn of it.
+            record_refused(settings.data_dir, str(refused))
+            send_alert(settings, "a run was refused before it started", str(refused))
+            raise
     apply_offline_defaults()
     # Imported here: loading the definitions takes seconds and `seatwatch --help` should not.
     from pipeline.commands.guard import guarded_run
@@ -114,7 +123,9 @@ def _handle(args: argparse.Namespace) -> int:
         if args.verbose:
             for failure in failures:
                 print(f"step {failure.step} failed:\n{failure.traceback}", file=sys.stderr)
-        raise run_failed_error(result.run_id, failures)
+        error = run_failed_error(result.run_id, failures)
+        send_alert(settings, f"run {result.run_id[:8]} failed", str(error))
+        raise error
     checks = failed_checks(result)
     summary = build_summary(settings.published_path)
     if args.json:

@@ -29,6 +29,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     output = status.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="machine-readable output")
     output.add_argument("--quiet", action="store_true", help="no output, only the exit code")
+    status.add_argument(
+        "--alert",
+        action="store_true",
+        help="when not healthy (a failed or refused run, stale data), also alert the admin channel",
+    )
     status.set_defaults(handler=_status)
 
 
@@ -50,4 +55,8 @@ def _status(args: argparse.Namespace) -> int:
         print(json.dumps(status.to_dict(), indent=2))
     elif not args.quiet:
         print(format_status(status))
+    if args.alert and not status.healthy:
+        from pipeline.notify.alerts import send_alert
+
+        send_alert(settings, "not healthy", "; ".join(status.problems))
     return 0 if status.healthy else 1

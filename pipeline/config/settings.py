@@ -22,6 +22,7 @@ Environment (the README's *Configuration* section is the user-facing copy of thi
                                    Its credentials stay in dlt's own configuration
                                    (``DESTINATION__<NAME>__CREDENTIALS``): Seatwatch never reads them
 ``SEATWATCH_PUBLISH_DATASET``      the dataset (schema) the marts are published to, default ``seatwatch``
+``SEATWATCH_RECLAIM_POLICY`` and the notice/SMTP/webhook settings: :mod:`pipeline.config.policy`
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from pipeline.config.errors import ConfigurationError
+from pipeline.config.policy import PolicySettings, parse_policy
 from pipeline.config.secret import Secret
 
 DEFAULT_API_BASE_URL = "https://api.atlassian.com/admin"
@@ -72,6 +74,7 @@ class Settings:
     # The team's warehouse (a dlt destination name) the published marts are loaded into, or None.
     publish_destination: str | None = None
     publish_dataset: str = DEFAULT_PUBLISH_DATASET
+    policy: PolicySettings = field(default_factory=PolicySettings)
 
     @property
     def is_demo(self) -> bool:
@@ -230,9 +233,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         )
     data_dir = Path(env.get("SEATWATCH_DATA_DIR", "").strip() or "data").expanduser().resolve()
     destination, dataset = _parse_publish(env)
+    orgs = _parse_orgs(env)
+    policy = parse_policy(env)
+    if policy.sends_notices and orgs and policy.smtp is None:
+        raise ConfigurationError(
+            f"SEATWATCH_RECLAIM_POLICY={policy.mode} sends notices to users: set SEATWATCH_SMTP_URL and "
+            "SEATWATCH_NOTICE_FROM (only the demo org writes its messages to the outbox folder instead)."
+        )
     return Settings(
         api_base_url=base_url,
-        orgs=_parse_orgs(env),
+        orgs=orgs,
         activity_lag_hours=_parse_lag(env.get("SEATWATCH_ACTIVITY_LAG_HOURS", "").strip() or "24"),
         data_dir=data_dir,
         last_active_strategy=strategy,
@@ -240,4 +250,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rate_limit_max_wait_seconds=_parse_seconds(env, "SEATWATCH_RATE_LIMIT_MAX_WAIT_SECONDS", 900.0),
         publish_destination=destination,
         publish_dataset=dataset,
+        policy=policy,
     )

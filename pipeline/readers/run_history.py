@@ -94,6 +94,7 @@ class History:
     published_by_run: str | None  # the run that last wrote this data folder's published copy
     warehouse: WarehousePublish | None = None  # the latest publish to the team's warehouse, if any
     last_warehouse_publish: WarehousePublish | None = None  # the latest that succeeded
+    policy_pass: dict[str, str] | None = None  # the reclaim policy step's latest materialisation
 
     @property
     def latest_finished(self) -> RunRecord | None:
@@ -182,6 +183,20 @@ def _outcome(instance: Any, run: Any) -> tuple[str, str | None]:
     return status.value.lower().replace("_", " "), None
 
 
+POLICY_STEP_KEY = "reclaim_policy"
+
+
+def _latest_policy_pass(instance: Any) -> dict[str, str] | None:
+    """The reclaim policy step's latest materialisation (mode, counts, problems), None before any."""
+    import dagster as dg
+
+    events = instance.fetch_materializations(dg.AssetKey(POLICY_STEP_KEY), limit=1).records
+    if not events or events[0].asset_materialization is None:
+        return None
+    metadata = events[0].asset_materialization.metadata
+    return {"run_id": events[0].run_id, **{key: str(value.value) for key, value in metadata.items()}}
+
+
 def read_history(home: Path, data_dir: Path, published: Path, *, limit: int = 5) -> History:
     """The newest runs of the daily job for ``data_dir``, and which run last published its copy.
 
@@ -230,4 +245,5 @@ def read_history(home: Path, data_dir: Path, published: Path, *, limit: int = 5)
             if path is not None and Path(str(path.value)) == published:
                 published_by = event.run_id
                 break
-    return History(runs, published_by, warehouse, last_publish)
+        policy = _latest_policy_pass(instance)
+    return History(runs, published_by, warehouse, last_publish, policy)

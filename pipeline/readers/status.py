@@ -19,6 +19,7 @@ from typing import Any
 from pipeline.config.freshness import age_hours, is_stale, stale_after_hours, utc
 from pipeline.readers.reclaim import ReclaimRun, format_reclaim, reclaim_runs
 from pipeline.readers.run_history import History, read_history
+from pipeline.runtime.refused import RefusedRun, latest_refused
 from pipeline.warehouse import connect
 
 
@@ -45,6 +46,7 @@ class Status:
     reclaim: list[ReclaimRun] = field(default_factory=list)
     # SEATWATCH_PUBLISH_DESTINATION:SEATWATCH_PUBLISH_DATASET, or None when the marts stay in DuckDB only.
     warehouse_target: str | None = None
+    refused: RefusedRun | None = None
 
     @property
     def published_from_latest_success(self) -> bool | None:
@@ -60,6 +62,12 @@ class Status:
         latest = self.history.latest_finished
         if latest is not None and latest.is_failure:
             found.append(f"the latest run {latest.run_id[:8]} {latest.outcome}: {latest.reason}")
+        policy = self.history.policy_pass
+        if policy and policy.get("problems", "none") != "none":
+            found.append(f"the reclaim policy's last pass (run {policy['run_id'][:8]}): {policy['problems']}")
+        if self.refused is not None:
+            found.append(f"a run was refused before it started ({self.refused.at:%Y-%m-%d %H:%M} UTC): "
+                         f"{self.refused.reason}")  # fmt: skip
         if not self.published_exists:
             found.append(f"no published copy at {self.published_path} yet: run `seatwatch run`.")
         stale = [org for org in self.orgs if org.stale]
@@ -99,6 +107,10 @@ class Status:
                     else None
                 ),
             },
+            "policy": self.history.policy_pass,
+            "refused": (
+                {"at": self.refused.at.isoformat(), "reason": self.refused.reason} if self.refused else None
+            ),
         }
 
 
@@ -133,7 +145,11 @@ def read_status(
     exists = published.exists()
     orgs = _org_freshness(published, now) if exists else []
     reclaim = reclaim_runs(published) if exists else []
-    return Status(data_dir, published, exists, history, orgs, reclaim, warehouse_target)
+    refused = latest_refused(data_dir)
+    latest = history.latest_finished
+    if refused is not None and latest is not None and latest.started_at and latest.started_at > refused.at:
+        refused = None  # a run started after the refusal: it says how things are now
+    return Status(data_dir, published, exists, history, orgs, reclaim, warehouse_target, refused)
 
 
 def _when(moment: datetime | None) -> str:
@@ -194,6 +210,15 @@ def format_status(status: Status) -> str:
             )
     lines += format_reclaim(status.reclaim)
     lines += _format_warehouse(status)
+    policy = status.history.policy_pass
+    if policy and policy.get("mode", "off") != "off":
+        counts = ", ".join(
+            f"{policy.get(key, '0')} {key}" for key in ("noticed", "cancelled", "removed", "held", "failed")
+        )
+        lines += [
+            "",
+            f"Reclaim policy ({policy['mode']}), latest pass in run {policy['run_id'][:8]}: {counts}.",
+        ]
     lines.append("")
     if status.healthy:
         lines.append("OK: the latest run succeeded and the data is fresh.")

@@ -257,6 +257,7 @@ def test_every_marts_table_and_column_has_a_comment(built: Built) -> None:
         "pipeline_runs",
         "fct_seat_granting_groups",
         "reclaim_actions",
+        "reclaim_notices",
     }
     assert [name for name, comment in tables if not (comment or "").strip()] == []
     assert [(t, c) for t, c, comment in columns if not (comment or "").strip()] == []

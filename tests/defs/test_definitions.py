@@ -16,7 +16,7 @@ from pipeline.defs.pools import DUCKDB_POOL
 from pipeline.defs.schedules import daily_schedule
 
 # The reclaim journal is written beside raw (by seatwatch reclaim), and read by staging like raw.
-GROUP_ORDER = ["raw", "reclaim", "staging", "intermediate", "marts", "published"]
+GROUP_ORDER = ["raw", "reclaim", "staging", "intermediate", "marts", "published", "policy"]
 
 
 @pytest.fixture(scope="module")
@@ -64,11 +64,12 @@ def test_asset_keys_and_groups(graph) -> None:
 
 def test_every_asset_is_produced_here(graph) -> None:
     # A dbt source whose meta.dagster.asset_key names no dlt resource would show as an orphan node.
-    # The one exception: the reclaim journal, recorded by the seatwatch_reclaim_apply job (and written by
-    # `seatwatch reclaim`), never by "materialize all".
+    # The exceptions: the reclaim journal, recorded by the seatwatch_reclaim_apply job (and written by
+    # `seatwatch reclaim`), never by "materialize all"; and the notices journal the policy step writes.
     keys = graph.get_all_asset_keys()
-    assert [key.to_user_string() for key in keys if not graph.get(key).is_materializable] == [
-        "reclaim_journal"
+    assert sorted(key.to_user_string() for key in keys if not graph.get(key).is_materializable) == [
+        "reclaim_journal",
+        "reclaim_notices_journal",
     ]
 
 
@@ -132,6 +133,18 @@ def test_the_reclaim_job_is_never_part_of_the_daily_job(graph) -> None:
     reclaim = defs.resolve_job_def(RECLAIM_JOB_NAME)
     assert reclaim.executor_def.name == "in_process" and not reclaim.asset_layer.executable_asset_keys
     assert all(schedule.job_name != RECLAIM_JOB_NAME for schedule in defs.schedules or [])
+
+
+def test_the_policy_step_follows_the_published_copy_in_the_daily_job(graph) -> None:
+    from pipeline.defs.policy import RECLAIM_NOTICES_KEY
+    from pipeline.readers.run_history import PUBLISHED_COPY_KEY
+
+    daily = defs.resolve_job_def(DAILY_JOB_NAME)
+    policy = dg.AssetKey("reclaim_policy")
+    assert policy in daily.asset_layer.executable_asset_keys
+    assert graph.get(policy).parent_keys == {dg.AssetKey(PUBLISHED_COPY_KEY)}
+    assert RECLAIM_NOTICES_KEY not in daily.asset_layer.executable_asset_keys
+    assert RECLAIM_NOTICES_KEY in graph.get(_key("staging/stg_reclaim__notices")).parent_keys
 
 
 def test_the_daily_job_runs_in_process_over_the_whole_graph(graph) -> None:

@@ -126,6 +126,31 @@ from as_of_runs
 """
 
 
+# The reclaim policy's notice funnel: noticed → kept by using it → removed → restored (undone).
+_FUNNEL_SQL = """
+with notices as (
+    select * from marts.reclaim_notices where $org is null or org_id = $org
+),
+
+restored as (
+    select count(distinct notices.notice_id) as restored
+    from notices
+    inner join marts.reclaim_actions as actions
+        on notices.apply_run_id = actions.apply_run_id and notices.account_id = actions.account_id
+    where notices.state = 'applied' and actions.journal_state = 'undone'
+)
+
+select
+    count(*) filter (where state != 'planned') as noticed,
+    count(*) filter (
+        where state = 'cancelled' and (reason like 'kept%' or reason like 're-check%')
+    ) as kept,
+    count(*) filter (where state = 'applied') as removed,
+    any_value(restored.restored) as restored
+from notices cross join restored
+"""
+
+
 @dataclass(frozen=True)
 class Freshness:
     as_of_date: date
@@ -151,6 +176,7 @@ class ReportData:
     cost_by_lane: list[dict[str, Any]]
     multi_product_groups: list[dict[str, Any]]
     totals: dict[str, float] = field(default_factory=dict)
+    notice_funnel: dict[str, int] = field(default_factory=dict)
 
 
 def _records(con: Any, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -163,6 +189,17 @@ def _records(con: Any, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]
 
 def _plain(value: Any) -> Any:
     return float(value) if isinstance(value, Decimal) else value
+
+
+def read_notice_funnel(con: Any, params: dict[str, Any]) -> dict[str, int]:
+    """The notice funnel, or {} when the copy predates the policy's mart."""
+    found = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'marts' and table_name = 'reclaim_notices'"
+    ).fetchone()[0]
+    if not found:
+        return {}
+    row = _records(con, _FUNNEL_SQL, params)[0]
+    return {key: int(value or 0) for key, value in row.items()}
 
 
 def read_report_data(published: Path, org: str | None = None) -> ReportData:
@@ -191,6 +228,7 @@ def read_report_data(published: Path, org: str | None = None) -> ReportData:
             pending_invites=_records(con, _PENDING_INVITES_SQL, params),
             cost_by_lane=_records(con, _COST_BY_LANE_SQL, params),
             multi_product_groups=_records(con, _GROUPS_SQL, params),
+            notice_funnel=read_notice_funnel(con, params),
         )
     metrics = [key for key in products[0] if key != "product_key"]
     data.totals.update({key: sum(p[key] or 0 for p in products) for key in metrics})

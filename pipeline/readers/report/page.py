@@ -208,6 +208,29 @@ def _freshness(data: ReportData, published: Path, generated_at: datetime) -> str
     )
 
 
+_FUNNEL_STEPS = (
+    ("noticed", "Noticed", "a notice was sent to the holder"),
+    ("kept", "Kept by using it", "the holder used the product before the removal date"),
+    ("removed", "Removed", "still idle after the notice period: removed through reclaim apply"),
+    ("restored", "Restored", "removed, then put back with seatwatch reclaim undo"),
+)
+
+
+def _funnel(data: ReportData) -> str:
+    funnel = data.notice_funnel
+    if not funnel.get("noticed"):
+        return (
+            '<p class="note">No notices yet: the reclaim policy is off (SEATWATCH_RECLAIM_POLICY) or has '
+            "not noticed anyone. seatwatch reclaim policy shows what it would do.</p>"
+        )
+    top = funnel["noticed"]
+    rows = [
+        [name, funnel.get(key, 0), f"{funnel.get(key, 0) / top:.0%}", meaning]
+        for key, name, meaning in _FUNNEL_STEPS
+    ]
+    return _table(["step", "seats", "of noticed", "meaning"], rows, {1, 2})
+
+
 def render_report(data: ReportData, published: Path, generated_at: datetime | None = None) -> str:
     generated_at = generated_at or datetime.now(UTC)
     charts = {}
@@ -256,6 +279,10 @@ def render_report(data: ReportData, published: Path, generated_at: datetime | No
     (admins, apps, exempt accounts) are never counted.</p>
   <div class="chart">{charts["reclaimable-cost"]}</div>
   {_cost_table(data)}
+  <h2>Notice funnel</h2>
+  <p class="note">The reclaim policy's notices (marts.reclaim_notices, as of the previous run's policy
+    step): noticed, kept by using the product, removed after the notice period, restored by undo.</p>
+  {_funnel(data)}
   <h2>Groups that grant several products</h2>
   <p class="note">Removing someone from these groups takes away every product listed, which is why their
     members' candidate seats need review.</p>
