@@ -22,8 +22,12 @@ def record_refused(data_dir: Path, reason: str, at: datetime | None = None) -> R
     refused = RefusedRun(at or datetime.now(UTC), " ".join(reason.split())[:500])
     path = data_dir / FILE_NAME
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps({"at": refused.at.isoformat(), "reason": refused.reason}) + "\n")
-    temporary.replace(path)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(json.dumps({"at": refused.at.isoformat(), "reason": refused.reason}) + "\n")
+        temporary.replace(path)
+    except OSError:
+        pass  # a data folder that cannot be written is itself the refusal being reported: say it, not this
     return refused
 
 

@@ -10,6 +10,7 @@ import duckdb
 import yaml
 
 from pipeline.reclaim.journal import Journal
+from pipeline.reclaim.notices import Notices
 from tests.support.raw_fixture import DLT_COLUMNS, TABLES
 
 STAGING = Path(__file__).parents[2] / "dbt_project" / "models" / "staging"
@@ -37,7 +38,13 @@ def test_the_journal_declares_the_columns_reclaim_creates(tmp_path: Path) -> Non
     warehouse = tmp_path / "warehouse.duckdb"
     with Journal.open(warehouse):
         pass
-    (actions,) = _declared("reclaim/_reclaim__sources.yml").values()
+    with Notices.open(warehouse):
+        pass
+    declared = _declared("reclaim/_reclaim__sources.yml")
+    assert set(declared) == {"actions", "notices"}
     with duckdb.connect(str(warehouse)) as con:
-        con.execute(f"create table declared ({', '.join(f'{n} {t}' for n, t in actions.items())})")
-        assert _described(con, "declared") == _described(con, "reclaim.actions")
+        for table, columns in declared.items():
+            con.execute(
+                f"create table declared_{table} ({', '.join(f'{n} {t}' for n, t in columns.items())})"
+            )
+            assert _described(con, f"declared_{table}") == _described(con, f"reclaim.{table}"), table
