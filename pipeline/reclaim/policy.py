@@ -284,7 +284,8 @@ def _apply_due(
     say: Say,
     client_options: Mapping[str, Any] | None,
 ) -> None:
-    from pipeline.reclaim.apply import apply_plan, check_settings_for_writes
+    from pipeline.reclaim.apply import apply_plan
+    from pipeline.reclaim.calls import check_settings_for_writes
 
     try:
         check_settings_for_writes(settings)

@@ -22,8 +22,9 @@ def record_refused(data_dir: Path, reason: str, at: datetime | None = None) -> R
     refused = RefusedRun(at or datetime.now(UTC), " ".join(reason.split())[:500])
     path = data_dir / FILE_NAME
     temporary = path.with_suffix(".tmp")
+    if not data_dir.is_dir():
+        return refused  # nothing to protect yet, and a refused first run leaves nothing behind
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
         temporary.write_text(json.dumps({"at": refused.at.isoformat(), "reason": refused.reason}) + "\n")
         temporary.replace(path)
     except OSError:
