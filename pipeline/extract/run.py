@@ -33,6 +33,7 @@ DATASET_NAME = "raw"
 # Without pyarrow dlt would load DuckDB through huge INSERT statements: at 5,000 users that took 10 s and
 # 2.6 GB of memory to load; JSON lines load the same rows in 1 s and 330 MB (benchmarks/bench_scale.py).
 LOADER_FILE_FORMAT = "jsonl"
+READ_AHEAD_PAGES = 2
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,13 @@ def open_sessions(
     """
     from pipeline.atlassian import SyncAdminApi
 
-    options = {"max_rate_limited_wait": settings.rate_limit_max_wait_seconds, **(client_options or {})}
+    # Two pages read ahead: the next page's round trip overlaps with dlt's work on this one (the extract
+    # reads every listing to its end, so no call is made that reading page by page would not make).
+    options = {
+        "max_rate_limited_wait": settings.rate_limit_max_wait_seconds,
+        "read_ahead": READ_AHEAD_PAGES,
+        **(client_options or {}),
+    }
     with ExitStack() as stack:
         sessions = []
         for org in settings.orgs:
