@@ -84,9 +84,13 @@ def timed(argv: list[str], env: dict[str, str], log: Path) -> dict[str, float]:
     }
 
 
-def start_simulator(users: int, seed: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
+def start_simulator(
+    users: int, seed: int, options: list[str] | None = None
+) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """``seatwatch simulator`` in its own process, rate limits out of the way; the ATLASSIAN_* it printed."""
     seatwatch = str(Path(sys.executable).with_name("seatwatch"))
     argv = [seatwatch, "simulator", "--users", str(users), "--seed", str(seed), "--port", "0"]
+    argv += options or []
     for limit_class in ("events", "last_active", "default"):
         argv += ["--rate-limit", f"{limit_class}={NO_LIMIT}"]
     simulator = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # noqa: S603
@@ -119,7 +123,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the data folder and the runs' logs")
     args = parser.parse_args()
-    data = Path(tempfile.mkdtemp(prefix="seatwatch-bench-"))
+    data = Path(tempfile.mkdtemp(prefix="seatwatch-scale-"))
     started = time.monotonic()
     simulator, variables = start_simulator(args.users, args.seed)
     results: dict[str, object] = {"users": args.users, "simulator_seconds": round(time.monotonic() - started)}
