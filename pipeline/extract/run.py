@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import ExitStack, closing, contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import dlt
-import duckdb
 from dlt.common.pipeline import LoadInfo
 
 from pipeline.atlassian.client import ApiStats
@@ -27,7 +26,7 @@ from pipeline.config.settings import Settings
 from pipeline.config.shared import ProgressFn
 from pipeline.runtime.run_records import SUCCESS, set_status
 from pipeline.sources.atlassian_admin import LOADED_AFTER_DATA, OrgSession, RunInfo, atlassian_admin
-from pipeline.warehouse import check_unlocked, connect, ensure_warehouse
+from pipeline.warehouse import check_unlocked, ensure_warehouse
 
 PIPELINE_NAME = "seatwatch"
 DATASET_NAME = "raw"
@@ -63,16 +62,12 @@ def clock_warning(offsets: Mapping[str, float]) -> str | None:
     )
 
 
-def make_pipeline(settings: Settings, connection: duckdb.DuckDBPyConnection | None = None) -> dlt.Pipeline:
-    """The dlt pipeline writing ``raw`` in the warehouse; its working folder stays inside the data dir.
-
-    With ``connection`` (to the warehouse) dlt uses it and never closes it: dlt otherwise closes its
-    connection after each table's load job, and DuckDB checkpoints the whole file on every close.
-    """
+def make_pipeline(settings: Settings) -> dlt.Pipeline:
+    """The dlt pipeline writing ``raw`` in the warehouse; its working folder stays inside the data dir."""
     apply_offline_defaults()
     return dlt.pipeline(
         pipeline_name=PIPELINE_NAME,
-        destination=dlt.destinations.duckdb(connection or str(settings.warehouse_path)),
+        destination=dlt.destinations.duckdb(str(settings.warehouse_path)),
         dataset_name=DATASET_NAME,
         pipelines_dir=str(settings.data_dir / ".dlt"),
     )
@@ -137,24 +132,22 @@ def run_extract(
         offsets = {s.org_id: (s.api.server_now() - local_now).total_seconds() for s in sessions}
         ensure_warehouse(settings.warehouse_path)
         check_unlocked(settings.warehouse_path)
-        # One connection for the whole load, closed (one checkpoint) before anything else opens the file.
-        with closing(connect(settings.warehouse_path)) as connection:
-            pipeline = make_pipeline(settings, connection)
-            # A package left by a crashed run would otherwise be loaded first, or block new data.
-            pipeline.abort_packages()
-            source = atlassian_admin(sessions, run, progress)
-            selected = [name for name in (resources or source.resources) if name not in LOADED_AFTER_DATA]
-            # Two packages in one run, data first: the run record counts what the data resources extracted
-            # and the read failures are what their fan-outs could not read, so both must be extracted after
-            # them (dlt extracts the sources of one run one after the other).
-            later = [name for name in LOADED_AFTER_DATA if resources is None or name in resources]
-            packages = [source.with_resources(*selected)] if selected else []
-            if later:
-                packages.append(source.with_resources(*later))
-            try:
-                load_info = pipeline.run(packages, loader_file_format=LOADER_FILE_FORMAT)
-            except Exception as error:
-                raise unwrap_error(error) from None
+        pipeline = make_pipeline(settings)
+        # A package left by a crashed run would otherwise be loaded first, or block new data.
+        pipeline.abort_packages()
+        source = atlassian_admin(sessions, run, progress)
+        selected = [name for name in (resources or source.resources) if name not in LOADED_AFTER_DATA]
+        # Two packages in one run, data first: the run record counts what the data resources extracted and
+        # the read failures are what their fan-outs could not read, so both must be extracted after them
+        # (dlt extracts the sources of one run one after the other).
+        later = [name for name in LOADED_AFTER_DATA if resources is None or name in resources]
+        packages = [source.with_resources(*selected)] if selected else []
+        if later:
+            packages.append(source.with_resources(*later))
+        try:
+            load_info = pipeline.run(packages, loader_file_format=LOADER_FILE_FORMAT)
+        except Exception as error:
+            raise unwrap_error(error) from None
         if completes_run:
             set_status(settings.warehouse_path, [run.run_id], SUCCESS)  # loaded completely: the run is done
         stats = {session.org_id: session.api.stats for session in sessions}
