@@ -1,15 +1,18 @@
-"""Scale benchmark: a large simulator org through the whole path, one step at a time.
+"""Scale benchmark: ``seatwatch run`` as a user starts it, against a large simulator org in its own process.
 
-Measures wall seconds, CPU seconds and peak memory (max RSS), each step in its own process so they
-belong to that step alone:
+The simulator (``seatwatch simulator``, no latency, rate limits out of the way) runs in a process of its own
+so its CPU is not counted as the pipeline's. Each ``seatwatch run`` is a fresh process, timed from start to
+exit: wall seconds, CPU seconds (user + system of the run and every child it waited for, dbt included) and
+peak memory of the whole process tree (the largest sum of the RSS of the run and its descendants, sampled
+every 0.2 s), next to the largest single process (``ru_maxrss``).
 
-1. generating the simulator org (``--users``, default 100,000);
-2. the extract (bulk strategy, in process through the ASGI transport) into a fresh warehouse;
-3. ``dbt build`` on that warehouse;
-4. publishing the copy for readers.
+1. the first run on an empty data folder (with the audit log's 180-day catch-up);
+2. a daily run after one simulated day (``POST /_simulator/advance?days=1``); ``--days N`` goes on to day N
+   and reports every day, so day 30 can be compared with day 2.
 
-    uv run python -m benchmarks.bench_scale                   # 100,000 users: a few minutes on 2 cores
     uv run python -m benchmarks.bench_scale --users 10000
+    uv run python -m benchmarks.bench_scale --users 100000              # the issue's acceptance size
+    uv run python -m benchmarks.bench_scale --users 10000 --days 30     # day 30's run against day 2's
 """
 
 from __future__ import annotations
@@ -17,65 +20,98 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-STEPS = {
-    "generate": """
-from pipeline.simulator.model import SimulatorConfig
-from pipeline.simulator.world import World
-World(SimulatorConfig(users={users}, seed=7))
-""",
-    "extract": """
-import httpx
-from pipeline.extract.run import run_extract
-from pipeline.config.settings import load_settings
-from pipeline.simulator.app import create_app
-from pipeline.simulator.model import SimulatorConfig
-from pipeline.simulator.world import World
-# Limits high enough that the numbers measure the pipeline, not the pacing (see bench_pacing.py for that).
-limits = {{"events": 10, "last_active": 200, "default": 100000}}
-world = World(SimulatorConfig(users={users}, seed=7, rate_limits=limits))
-settings = load_settings({{"ATLASSIAN_ORG_ID": ",".join(world.orgs), "ATLASSIAN_API_KEY": world.api_key,
-    "ATLASSIAN_API_BASE_URL": "https://simulator.test/admin", "SEATWATCH_DATA_DIR": "{data}"}})
-run_extract(settings, client_options={{"transport": httpx.ASGITransport(app=create_app(world))}})
-""",
-    "publish": """
-from pathlib import Path
-from pipeline.warehouse import publish
-publish(Path("{data}/warehouse.duckdb"), Path("{data}/seatwatch.duckdb"))
-""",
-}
+NO_LIMIT = str(10**9)
+SAMPLE_SECONDS = 0.2
 
 
-def _run(name: str, argv: list[str], env: dict[str, str]) -> dict[str, float]:
-    # RUSAGE_CHILDREN reports the largest child so far: run each step from a fresh helper process.
-    # CPU seconds (user + system) next to the wall time: on a shared machine the wall time grows with the
-    # load, the CPU time much less, so it is what compares runs made under different loads.
-    wrapper = (
-        "import resource, subprocess, sys, json; "
-        "r = subprocess.run(sys.argv[1:]); "
-        "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
-        "print(json.dumps({'rc': r.returncode, 'peak_mb': u.ru_maxrss / 1024, "
-        "'cpu_seconds': u.ru_utime + u.ru_stime}))"
-    )
+def _children() -> dict[int, list[int]]:
+    """ppid → pids, from /proc."""
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_bytes().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        tree.setdefault(int(fields[1]), []).append(int(entry.name))
+    return tree
+
+
+def _tree_rss_mb(root: int) -> float:
+    tree, todo, total = _children(), [root], 0
+    while todo:
+        pid = todo.pop()
+        todo.extend(tree.get(pid, []))
+        try:
+            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except OSError:
+            continue
+    return total / 2**20
+
+
+def timed(argv: list[str], env: dict[str, str], log: Path) -> dict[str, float]:
+    """Run ``argv`` to its end: wall and CPU seconds, peak RSS of its process tree and of its largest
+    process."""
     started = time.monotonic()
-    out = subprocess.run(  # noqa: S603 (fixed argv)
-        [sys.executable, "-c", wrapper, *argv], env=env, capture_output=True, text=True, cwd=ROOT, check=False
-    )
+    with log.open("wb") as out:
+        child = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+        peak_tree = 0.0
+        while True:
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                break
+            peak_tree = max(peak_tree, _tree_rss_mb(child.pid))
+            time.sleep(SAMPLE_SECONDS)
     elapsed = time.monotonic() - started
-    report = json.loads(out.stdout.strip().splitlines()[-1])
-    if report["rc"] != 0:
-        sys.exit(f"{name} failed:\n{out.stderr[-4000:]}")
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        sys.exit(f"{' '.join(argv[:2])} failed ({child.returncode}); its output: {log}")
     return {
         "seconds": round(elapsed, 1),
-        "cpu_seconds": round(report["cpu_seconds"], 1),
-        "peak_mb": round(report["peak_mb"]),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
+        "peak_tree_mb": round(peak_tree),
+        "peak_process_mb": round(usage.ru_maxrss / 1024),
     }
+
+
+def start_simulator(
+    users: int, seed: int, options: list[str] | None = None
+) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """``seatwatch simulator`` in its own process, rate limits out of the way; the ATLASSIAN_* it printed."""
+    seatwatch = str(Path(sys.executable).with_name("seatwatch"))
+    argv = [seatwatch, "simulator", "--users", str(users), "--seed", str(seed), "--port", "0"]
+    argv += options or []
+    for limit_class in ("events", "last_active", "default"):
+        argv += ["--rate-limit", f"{limit_class}={NO_LIMIT}"]
+    simulator = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # noqa: S603
+    variables: dict[str, str] = {}
+    while len(variables) < 3:
+        line = simulator.stdout.readline() if simulator.stdout else ""
+        if not line:
+            sys.exit("the simulator stopped before it served")
+        key, _, value = line.strip().partition("=")
+        variables[key] = value
+    return simulator, variables
+
+
+def advance(variables: dict[str, str], days: int) -> None:
+    request = urllib.request.Request(  # noqa: S310 (the simulator on loopback)
+        f"{variables['ATLASSIAN_API_BASE_URL']}/_simulator/advance?days={days}",
+        method="POST",
+        headers={"Authorization": f"Bearer {variables['ATLASSIAN_API_KEY']}"},
+    )
+    with urllib.request.urlopen(request) as answer:  # noqa: S310
+        answer.read()
 
 
 def main() -> None:
@@ -83,23 +119,32 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--days", type=int, default=2, help="run daily up to this day (day 1: the first run)")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", action="store_true", help="keep the data folder and the runs' logs")
     args = parser.parse_args()
-    data = Path(tempfile.mkdtemp(prefix="seatwatch-bench-"))
-    env = {**os.environ, "SEATWATCH_WAREHOUSE_PATH": str(data / "warehouse.duckdb"), "DO_NOT_TRACK": "1"}
-    results: dict[str, object] = {"users": args.users}
-    for name in ("generate", "extract"):
-        code = STEPS[name].format(users=args.users, data=data)
-        results[name] = _run(name, [sys.executable, "-c", code], env)
-    dbt = str(Path(sys.executable).with_name("dbt"))
-    results["dbt_build"] = _run(
-        "dbt build",
-        [dbt, "build", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project",
-         "--target-path", str(data / "target"), "--quiet"],
-        env,
-    )  # fmt: skip
-    results["publish"] = _run("publish", [sys.executable, "-c", STEPS["publish"].format(data=data)], env)
-    results["warehouse_mb"] = round((data / "warehouse.duckdb").stat().st_size / 2**20)
+    data = Path(tempfile.mkdtemp(prefix="seatwatch-scale-"))
+    started = time.monotonic()
+    simulator, variables = start_simulator(args.users, args.seed)
+    results: dict[str, object] = {"users": args.users, "simulator_seconds": round(time.monotonic() - started)}
+    env = {**os.environ, **variables, "SEATWATCH_DATA_DIR": str(data / "data"), "DO_NOT_TRACK": "1"}
+    seatwatch = str(Path(sys.executable).with_name("seatwatch"))
+    try:
+        for day in range(1, args.days + 1):
+            if day > 1:
+                advance(variables, 1)
+            name = "first_run" if day == 1 else f"day_{day}"
+            results[name] = timed([seatwatch, "run"], env, data / f"{name}.log")
+            print(name, json.dumps(results[name]), file=sys.stderr, flush=True)
+    finally:
+        simulator.terminate()
+        simulator.wait()
+    results["warehouse_mb"] = round((data / "data" / "warehouse.duckdb").stat().st_size / 2**20)
     print(json.dumps(results, indent=2))
+    if args.keep:
+        print(f"kept {data}", file=sys.stderr)
+    else:
+        shutil.rmtree(data, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ by everything that uses one :class:`SyncAdminApi`, from any thread. Why async at
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import AsyncGenerator, Callable, Coroutine, Iterator
 from contextlib import ExitStack
@@ -37,12 +38,53 @@ async def _next_or_done(iterator: AsyncGenerator[T, None]) -> T | object:
         return _DONE
 
 
-class SyncAdminApi:
-    """``with SyncAdminApi(base_url, api_key, transport=...) as api:``; options go to :class:`AdminClient`."""
+class _ReadAhead:
+    """Reads an async generator on the loop up to ``ahead`` items before they are asked for, so the next
+    page's round trip overlaps with the caller's work on this one. The same items, errors and calls as
+    reading it item by item, as long as the caller reads to the end (a caller that stops early may have
+    caused up to ``ahead`` more requests)."""
 
-    def __init__(self, base_url: str, api_key: Secret, **client_options: Any) -> None:
+    def __init__(self, iterator: AsyncGenerator[Any, None], ahead: int) -> None:
+        self._iterator = iterator
+        self._queue: asyncio.Queue[tuple[Any, BaseException | None]] = asyncio.Queue(ahead)
+        self._task = asyncio.create_task(self._pump())
+
+    async def _pump(self) -> None:
+        try:
+            async for item in self._iterator:
+                await self._queue.put((item, None))
+        except Exception as error:  # handed to the reader in its place in the sequence
+            await self._queue.put((None, error))
+            return
+        await self._queue.put((_DONE, None))
+
+    async def next(self) -> Any:
+        item, error = await self._queue.get()
+        if error is not None:
+            raise error
+        return item
+
+    async def close(self) -> None:
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        await self._iterator.aclose()
+
+
+async def _start_read_ahead(iterator: AsyncGenerator[Any, None], ahead: int) -> _ReadAhead:
+    return _ReadAhead(iterator, ahead)  # built on the loop: its queue and task belong to it
+
+
+class SyncAdminApi:
+    """``with SyncAdminApi(base_url, api_key, transport=...) as api:``; options go to :class:`AdminClient`.
+
+    ``read_ahead`` > 0: listings are read that many pages ahead of the caller (see :class:`_ReadAhead`); the
+    extract, which reads every listing to its end, uses it so the API's time and its own overlap.
+    """
+
+    def __init__(self, base_url: str, api_key: Secret, *, read_ahead: int = 0, **client_options: Any) -> None:
         self._base_url = base_url
         self._api_key = api_key
+        self._read_ahead = read_ahead
         self._client_options = client_options
         self._stack: ExitStack | None = None
         self._portal: BlockingPortal | None = None
@@ -86,6 +128,20 @@ class SyncAdminApi:
 
     def _iterate(self, iterator: AsyncGenerator[T, None]) -> Iterator[T]:
         portal, _ = self._ready
+        if self._read_ahead > 0:
+            return self._iterate_ahead(portal, iterator)
+        return self._iterate_one_by_one(portal, iterator)
+
+    def _iterate_ahead(self, portal: BlockingPortal, iterator: AsyncGenerator[T, None]) -> Iterator[T]:
+        reader = portal.call(_start_read_ahead, iterator, self._read_ahead)
+        try:
+            while (item := portal.call(reader.next)) is not _DONE:
+                yield item
+        finally:
+            if self._portal is portal:
+                portal.call(reader.close)
+
+    def _iterate_one_by_one(self, portal: BlockingPortal, iterator: AsyncGenerator[T, None]) -> Iterator[T]:
         try:
             while (item := portal.call(_next_or_done, iterator)) is not _DONE:
                 yield item  # type: ignore[misc]

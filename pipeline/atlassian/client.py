@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+import orjson
 
 from pipeline.atlassian.errors import (
     ApiConnectionError,
@@ -345,7 +346,9 @@ class AdminClient:
             # A write may answer 200/201 without a body; only a read must carry JSON.
             return ApiResponse(status, None, date, request_id)
         try:
-            body = response.json()
+            # orjson: several times faster than json on the users pages (UTF-8, as JSON must be); its
+            # JSONDecodeError is a ValueError.
+            body = orjson.loads(response.content)
         except ValueError:
             return _Failure(f"HTTP {status} with a body that is not JSON", self._policy.backoff(attempt))
         return ApiResponse(status, body, date, request_id)

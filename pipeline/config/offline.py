@@ -19,6 +19,9 @@ OFFLINE_ENV = {
     "DESTINATION__DUCKDB__CREDENTIALS__GLOBAL_CONFIG": (
         '{"autoinstall_known_extensions": false, "autoload_known_extensions": false}'
     ),
+    # Not a phone-home, but a dlt default set in the same place: dlt gzips its intermediate files, which
+    # live seconds on the local disk; at 100,000 users that cost several CPU seconds (benchmarks/README.md).
+    "DATA_WRITER__DISABLE_COMPRESSION": "true",
 }
 
 

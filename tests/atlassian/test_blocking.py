@@ -60,6 +60,26 @@ def test_stopping_early_closes_the_page_iterator_and_the_api_stays_usable() -> N
         assert len(list(api.search_users(ORG))) == 10
 
 
+def test_read_ahead_gives_the_same_pages_and_calls_and_the_error_in_its_place() -> None:
+    fake = FakeApi()
+    search_route(fake, pages=5)
+
+    with sync_api(fake, read_ahead=2) as api:
+        pages = [page.items[0]["accountId"] for page in api.search_users(ORG)]
+        assert pages == [f"u{i}" for i in range(5)]
+        assert len(fake.requests) == 5  # read to the end: no call that page-by-page reading would not make
+        # Stopping early closes the reader; the API stays usable.
+        for page in api.search_users(ORG):
+            if page.items[0]["accountId"] == "u1":
+                break
+        assert len(list(api.search_users(ORG))) == 5
+
+    failing = FakeApi()
+    failing.route("POST", f"/v2/orgs/{ORG}/directories/-/users/search", reply(status=401, body={}))
+    with sync_api(failing, read_ahead=2) as api, pytest.raises(AuthenticationError):
+        list(api.search_users(ORG))
+
+
 def test_item_listings_and_the_dlt_source_names() -> None:
     fake = FakeApi()
     fake.route("POST", f"/v2/orgs/{ORG}/directories/-/groups/search", reply(body={"data": [{"id": "g1"}]}))
