@@ -18,13 +18,13 @@ Error messages never echo a URL: it may hold a password.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from pipeline.config.errors import ConfigurationError
+from pipeline.config.hosts import is_loopback
 from pipeline.config.secret import Secret
 
 OFF, REPORT, NOTIFY, ENFORCE = "off", "report", "notify", "enforce"
@@ -64,15 +64,6 @@ class PolicySettings:
     @property
     def removes(self) -> bool:
         return self.mode == ENFORCE
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def is_address(text: str) -> bool:

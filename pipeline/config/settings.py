@@ -27,7 +27,6 @@ Environment (the README's *Configuration* section is the user-facing copy of thi
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -36,6 +35,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from pipeline.config.errors import ConfigurationError
+from pipeline.config.hosts import is_loopback
 from pipeline.config.policy import PolicySettings, parse_policy
 from pipeline.config.secret import Secret
 
@@ -172,21 +172,12 @@ def _parse_base_url(raw: str) -> str:
         raise ConfigurationError(
             "ATLASSIAN_API_BASE_URL must not have a query (?...) or fragment (#...): give only the API root."
         )
-    if url.scheme == "http" and not _is_loopback(host):
+    if url.scheme == "http" and not is_loopback(host):
         raise ConfigurationError(
             f"ATLASSIAN_API_BASE_URL uses http:// for {host}, which would send the API key unencrypted: use "
             "https:// (http:// is accepted only for this machine, e.g. the simulator on 127.0.0.1)."
         )
     return raw.rstrip("/")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _parse_seconds(env: Mapping[str, str], name: str, default: float) -> float:
