@@ -1,7 +1,8 @@
-"""Issues 15 and 17 end to end, on one data folder and a 100-user simulator org, with secrets planted in
-every setting: a SIGTERM during the extract stops the run in seconds (exit 143, run canceled); a kill -9
-during dbt leaves no dbt behind; the next run recovers, succeeds, and records both interrupted runs as
-failed; no planted secret is anywhere in the data folder or its Dagster home."""
+"""Crashes and stops end to end, on one data folder and a 100-user simulator org, with secrets planted in
+every setting: a SIGTERM during the extract stops the run in seconds (exit 143, run canceled); the dbt a
+run starts sees no API key, and a kill -9 during dbt leaves no dbt behind; the next run recovers, succeeds,
+and records both interrupted runs as failed; no planted secret is anywhere in the data folder or its Dagster
+home."""
 
 from __future__ import annotations
 
@@ -69,6 +70,19 @@ class Run:
             time.sleep(0.05)
 
 
+def _is_dbt_build(pid: int) -> bool:
+    args = command_line(pid)
+    return "build" in args and any(Path(arg).name == "dbt" for arg in args)
+
+
+def _environment(pid: int) -> dict[str, str]:
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:  # gone already: the caller finds no environment and fails
+        return {}
+    return dict(item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item)
+
+
 @pytest.mark.slow
 def test_interrupted_runs_stop_cleanly_and_the_next_run_recovers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -108,9 +122,15 @@ def test_interrupted_runs_stop_cleanly_and_the_next_run_recovers(
         time.sleep(0.2)
         assert "stopped by SIGTERM" in stopped.lines[-1]
 
-        # kill -9 during dbt: dbt dies with the run.
+        # kill -9 during dbt: dbt dies with the run. Before that, the dbt the run started holds no API key:
+        # neither a variable's name nor a key's value is in its environment.
         killed = Run(env)
         children = killed.wait_for_dbt_build()
+        dbt_environments = [_environment(pid) for pid in children if _is_dbt_build(pid)]
+        assert dbt_environments and all(dbt_environments)
+        for environment in dbt_environments:
+            assert [name for name in environment if name.startswith("ATLASSIAN_")] == []
+            assert not {ORG_KEY, DEFAULT_KEY} & set(environment.values())
         killed.process.kill()
         killed.process.wait()
         deadline = time.monotonic() + 10

@@ -169,7 +169,7 @@ def test_upstream_leaves_sigterm_alone_while_it_captures_interrupts(saved_signal
 
 
 # DBT_SUBPROCESS: dagster-dbt starts dbt through the guard (allow-listed environment, parent-death signal).
-# The end-to-end check, a real run's dbt: tests/runtime/test_children.py.
+# The end-to-end check, a real run's dbt: tests/runtime/test_crash_e2e.py.
 
 
 def test_dagster_dbt_starts_dbt_through_the_guard(
