@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.config.errors import SeatwatchError
 from pipeline.config.seeds import dbt_var, exempt_accounts, product_aliases
 from pipeline.config.settings import Settings
 from pipeline.reclaim.calls import (
@@ -42,7 +41,6 @@ from pipeline.reclaim.fresh import group_refusal, skip_reason
 from pipeline.reclaim.journal import (
     ABANDONED,
     APPLIED,
-    FINISHED,
     INTENT,
     PLANNED,
     RUNNING,
@@ -58,10 +56,11 @@ from pipeline.reclaim.plan import REMOVE, PlanError, age_refusal, load_plan
 from pipeline.reclaim.runs import (
     ActionLoop,
     Outcome,
-    failures_of,
     find_run,
     never,
+    outcome_of,
     pending_actions,
+    recorded_run,
     refuse_interrupted,
 )
 
@@ -234,7 +233,7 @@ def apply_plan(
                 f"`seatwatch reclaim apply --plan {plan_path} --yes` goes on, "
                 f"`seatwatch reclaim undo --apply-run {run_id[:8]}` restores what it did",
             )
-            try:
+            with recorded_run(journal, run_id):
                 while True:
                     for key, entries, started in pending_actions(journal, run_id):
                         run.check_stop()
@@ -249,20 +248,7 @@ def apply_plan(
                         following if current.refusal(following) else current.actions[following["action_key"]]
                     )
                     journal.add_planned(_planned_rows(plan["hash"], run_id, chosen, journal.next_seq(run_id)))
-            except SeatwatchError:
-                journal.finish_run(run_id, STOPPED)
-                raise
-            journal.finish_run(run_id, FINISHED)
-        rows = journal.rows(run_id)
-        return Outcome(
-            run_id,
-            "apply",
-            resumed=resumed is not None,
-            cap=cap,
-            counts=journal.counts(run_id),
-            rows=rows,
-            failures=failures_of(rows),
-        )
+        return outcome_of(journal, run_id, "apply", resumed=resumed is not None, cap=cap)
 
 
 def _bound(checks: _Checks, action: dict[str, Any], started: bool) -> Callable[[list[Entry]], str | None]:

@@ -3,15 +3,18 @@ the loop over one run's actions, and the outcome the callers print."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
+from pipeline.config.errors import SeatwatchError
 from pipeline.reclaim.calls import ReclaimInterrupted, ReclaimRefused, Say, Writer, resolve_intent
 from pipeline.reclaim.journal import (
     APPLIED,
     FAILED,
+    FINISHED,
     INTENT,
     PLANNED,
     RUNNING,
@@ -133,3 +136,22 @@ class ActionLoop:
     def _applied(self, entry: Entry) -> None:
         if entry.undoes_action_id:
             self.journal.mark_undone(entry.undoes_action_id, self.run_id)
+
+
+@contextmanager
+def recorded_run(journal: Journal, run_id: str) -> Iterator[None]:
+    """The run ends finished, or stopped when one of Seatwatch's errors ends it (recorded, then raised)."""
+    try:
+        yield
+    except SeatwatchError:
+        journal.finish_run(run_id, STOPPED)
+        raise
+    journal.finish_run(run_id, FINISHED)
+
+
+def outcome_of(journal: Journal, run_id: str, kind: str, **fields: Any) -> Outcome:
+    """What an apply or undo run did, as its caller prints it."""
+    rows = journal.rows(run_id)
+    return Outcome(
+        run_id, kind, counts=journal.counts(run_id), rows=rows, failures=failures_of(rows), **fields
+    )

@@ -14,12 +14,20 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pipeline.config.errors import SeatwatchError
 from pipeline.config.seeds import product_aliases
 from pipeline.config.settings import Settings
 from pipeline.reclaim.calls import UNDO_OF, GroupReader, ReclaimRefused, Say, Writer, open_apis
-from pipeline.reclaim.journal import APPLIED, FINISHED, RUNNING, STOPPED, Journal, action_id
-from pipeline.reclaim.runs import ActionLoop, Outcome, failures_of, find_run, never, pending_actions, way_out
+from pipeline.reclaim.journal import APPLIED, RUNNING, Journal, action_id
+from pipeline.reclaim.runs import (
+    ActionLoop,
+    Outcome,
+    find_run,
+    never,
+    outcome_of,
+    pending_actions,
+    recorded_run,
+    way_out,
+)
 
 
 def undo_apply(
@@ -83,20 +91,8 @@ def undo_apply(
             writer = Writer(journal, GroupReader(apis, product_aliases()), say, undo=True)
             next_step = f"`seatwatch reclaim undo --apply-run {target.run_id[:8]}` goes on"
             run = ActionLoop(journal, run_id, "undo", apis, writer, say, should_stop, next_step)
-            try:
+            with recorded_run(journal, run_id):
                 for _, entries, _ in pending_actions(journal, run_id):
                     run.check_stop()
                     run.process(entries, None)
-            except SeatwatchError:
-                journal.finish_run(run_id, STOPPED)
-                raise
-            journal.finish_run(run_id, FINISHED)
-        rows = journal.rows(run_id)
-        return Outcome(
-            run_id,
-            "undo",
-            resumed=resumed is not None,
-            counts=journal.counts(run_id),
-            rows=rows,
-            failures=failures_of(rows),
-        )
+        return outcome_of(journal, run_id, "undo", resumed=resumed is not None)
