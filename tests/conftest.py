@@ -9,6 +9,7 @@ from contextlib import redirect_stderr, redirect_stdout
 from datetime import UTC, date, datetime, time
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -106,6 +107,18 @@ DEMO_RUN_GROUP = pytest.mark.xdist_group("demo_run")
 POSTGRES_GROUP = pytest.mark.xdist_group("postgres")
 
 
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """pytest-xdist's loadgroup scheduling with one test waiting per worker instead of two
+    (tests/support/scheduling.py), on the pytest-xdist versions it was checked on; upstream's otherwise."""
+    import importlib.metadata
+
+    from tests.support.scheduling import CHECKED, OneAheadScheduling
+
+    if config.getoption("dist") != "loadgroup" or importlib.metadata.version("pytest-xdist") not in CHECKED:
+        return None
+    return OneAheadScheduling(config, log)
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups; after pytest-randomly's shuffle
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
@@ -114,9 +127,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(DEMO_RUN_GROUP)
         elif "postgres_server" in fixtures:
             item.add_marker(POSTGRES_GROUP)
-    # The end-to-end tests (marked slow, up to a minute and a half each) are handed out first, in their
-    # shuffled order, then the rest: one drawn last would keep a worker busy long after the others finished.
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    # The end-to-end tests (marked slow) are handed out first, those that run the whole pipeline most often
+    # first of all, then the rest in their shuffled order: a heavy test drawn last would keep a worker busy
+    # long after the others finished.
+    items.sort(key=_hand_out_order)
+
+
+def _hand_out_order(item: pytest.Item) -> tuple[bool, int]:
+    slow = item.get_closest_marker("slow")
+    return slow is None, -(slow.kwargs.get("runs", 0) if slow else 0)
 
 
 @pytest.hookimpl(trylast=True)  # after pytest-xdist has tagged the grouped tests

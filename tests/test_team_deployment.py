@@ -39,7 +39,7 @@ def _children_showing(secret: str, found: list[str], stop: threading.Event) -> N
                 found.append(f"command line: {command[:200]}")
             if secret in environ and any(child in command for child in _STEP_CHILDREN):
                 found.append(f"environment of {command[:200]}")
-        stop.wait(0.2)
+        stop.wait(0.5)  # each look walks /proc; the step children live for seconds
 
 
 def _files_containing(secret: str, *folders: Path) -> list[str]:
@@ -72,7 +72,7 @@ def _main(*argv: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-@pytest.mark.slow
+@pytest.mark.slow(runs=2)
 def test_a_team_deployment_on_postgres(
     postgres_server: PostgresServer,
     tmp_path: Path,

@@ -35,3 +35,18 @@ def test_no_benchmark_edits_sys_path() -> None:
     assert [
         path.name for path in REPO.joinpath("benchmarks").glob("*.py") if "sys.path" in path.read_text()
     ] == []
+
+
+def test_the_suite_schedules_with_a_checked_pytest_xdist() -> None:
+    """tests/support/scheduling.py overrides a private method of pytest-xdist: on a version it was not read
+    against, the suite falls back to upstream's scheduling (slower, still correct) and this test says so."""
+    import importlib.metadata
+
+    from xdist.scheduler import LoadGroupScheduling
+
+    from tests.support.scheduling import CHECKED
+
+    installed = importlib.metadata.version("pytest-xdist")
+    assert installed in CHECKED, f"re-read tests/support/scheduling.py against pytest-xdist {installed}"
+    overridden_or_used = ("_reschedule", "_pending_of", "_assign_work_unit")
+    assert all(hasattr(LoadGroupScheduling, name) for name in overridden_or_used)

@@ -17,7 +17,7 @@ from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World
 from pipeline.warehouse import connect
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(runs=2)
 
 # A process of its own, as a BI tool would be: it opens the published copy, answers, waits, answers again.
 READER = """

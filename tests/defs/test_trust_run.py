@@ -13,7 +13,7 @@ from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World
 from pipeline.warehouse import connect
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(runs=1)
 
 
 def test_unknown_activity_key_fails_the_run_and_publishes_no_cleanup_ready(

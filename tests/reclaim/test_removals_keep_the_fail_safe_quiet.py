@@ -26,7 +26,7 @@ from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World
 from pipeline.warehouse import connect
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.slow(runs=3)
 
 USERS, SEED, BATCH = 150, 30, 6
 LIMITS = {"events": 100_000, "last_active": 100_000, "default": 100_000}
