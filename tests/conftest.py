@@ -4,6 +4,7 @@ with the project folder or with other tests; and the one demo run that read-only
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from datetime import UTC, date, datetime, time
@@ -19,6 +20,21 @@ from tests.support.demo import DemoRun
 from tests.support.postgres import PostgresServer, start_server
 
 apply_offline_defaults()
+
+
+def _temporary_files_in_memory() -> None:
+    """Every test's data folder, Dagster home and temporary file in RAM where the machine has a tmpfs at
+    /dev/shm (Linux), unless TMPDIR says where: pytest, the tests' child processes and Python's tempfile all
+    follow TMPDIR. A Seatwatch run commits its Dagster records to SQLite some 1,600 times, each a disk
+    flush; on a disk those flushes were a quarter of an end-to-end test's time. Nothing a test checks
+    depends on the disk: a killed process leaves its writes in the page cache all the same."""
+    shm = Path("/dev/shm")  # noqa: S108 (pytest keeps its folder there private to the user, as under /tmp)
+    if "TMPDIR" not in os.environ and shm.is_dir() and os.access(shm, os.W_OK | os.X_OK):
+        os.environ["TMPDIR"] = str(shm)
+        tempfile.tempdir = None  # tempfile read the environment once already
+
+
+_temporary_files_in_memory()
 
 _CONFIG_PREFIXES = ("ATLASSIAN_", "SEATWATCH_")
 
