@@ -53,7 +53,6 @@ def clip(text: str, limit: int = REASON_LIMIT) -> str:
 
 
 _DDL = """
-create schema if not exists reclaim;
 create table if not exists reclaim.actions (
     action_id varchar primary key,
     plan_hash varchar not null,

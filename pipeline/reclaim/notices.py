@@ -26,7 +26,6 @@ PLANNED, SENT, CANCELLED, DUE, APPLIED, FAILED = "planned", "sent", "cancelled",
 OPEN = (PLANNED, SENT, DUE)
 
 _DDL = """
-create schema if not exists reclaim;
 create table if not exists reclaim.notices (
     notice_id varchar primary key,
     org_id varchar not null,

@@ -12,8 +12,8 @@ from pipeline.warehouse import check_unlocked, connect, ensure_warehouse
 
 
 class ReclaimTables:
-    """An open connection to the warehouse, for a subclass whose ``DDL`` creates its tables (idempotent):
-    ``with Subclass.open(warehouse_path) as tables:``."""
+    """An open connection to the warehouse, for a subclass whose ``DDL`` creates its tables in schema
+    ``reclaim`` (idempotent): ``with Subclass.open(warehouse_path) as tables:``."""
 
     DDL: ClassVar[str]
 
@@ -25,6 +25,7 @@ class ReclaimTables:
         ensure_warehouse(warehouse)
         check_unlocked(warehouse)  # a BI tool holding the file: one line naming it, not DuckDB's text
         con = connect(warehouse)
+        con.execute("create schema if not exists reclaim")
         con.execute(cls.DDL)
         return cls(con)
 
