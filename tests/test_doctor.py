@@ -15,7 +15,7 @@ from pipeline.simulator.app import create_app
 from pipeline.simulator.model import SimulatorConfig
 from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World
-from tests.support.extract import make_world, settings_for
+from tests.support.extract import make_world, point_cli_at, settings_for
 from tests.support.variants import VARIANTS
 
 
@@ -72,22 +72,15 @@ def test_reset_precision() -> None:
 def test_doctor_command_exit_codes(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv("ATLASSIAN_ORG_ID", "../../v2/x")
-    monkeypatch.setenv("ATLASSIAN_API_KEY", "k-1234")
-    assert main(["doctor"]) == 2
-    assert "is not an org id" in capsys.readouterr().err
+    # A bad org id (exit 2): tests/test_settings.py, for every command.
     world = make_world(30, scoped_key=True)
     with start_in_thread(world) as simulator:
-        monkeypatch.setenv("ATLASSIAN_API_BASE_URL", simulator.base_url)
-        monkeypatch.setenv("ATLASSIAN_ORG_ID", next(iter(world.orgs)))
-        monkeypatch.setenv("ATLASSIAN_API_KEY", world.api_key)
+        point_cli_at(monkeypatch, simulator.base_url, world)
         assert main(["doctor", "--json"]) == 1
         report = json.loads(capsys.readouterr().out)
         assert not report["ready"] and world.api_key not in json.dumps(report)
     ready = make_world(30)
     with start_in_thread(ready) as simulator:
-        monkeypatch.setenv("ATLASSIAN_API_BASE_URL", simulator.base_url)
-        monkeypatch.setenv("ATLASSIAN_ORG_ID", next(iter(ready.orgs)))
-        monkeypatch.setenv("ATLASSIAN_API_KEY", ready.api_key)
+        point_cli_at(monkeypatch, simulator.base_url, ready)
         assert main(["doctor"]) == 0
         assert "ready" in capsys.readouterr().out

@@ -123,16 +123,17 @@ def test_cleartext_http_to_loopback_is_accepted_for_the_simulator(url: str) -> N
     assert load_settings({"ATLASSIAN_API_BASE_URL": url}).api_base_url == url
 
 
-def test_dotdot_as_org_id_exits_2_with_one_line(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(("command", "org_id"), [("run", ".."), ("doctor", "../../v2/x")])
+def test_a_path_as_org_id_exits_2_with_one_line(
+    command: str, org_id: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from pipeline.cli import main
 
-    monkeypatch.setenv("ATLASSIAN_ORG_ID", "..")
+    monkeypatch.setenv("ATLASSIAN_ORG_ID", org_id)
     monkeypatch.setenv("ATLASSIAN_API_KEY", "k")
-    assert main(["run"]) == 2
+    assert main([command]) == 2
     [line] = capsys.readouterr().err.splitlines()
-    assert line.startswith("seatwatch: error: ATLASSIAN_ORG_ID '..' is not an org id")
+    assert line.startswith(f"seatwatch: error: ATLASSIAN_ORG_ID {org_id!r} is not an org id")
 
 
 def test_real_org_ids_are_accepted() -> None:

@@ -133,42 +133,79 @@ def _detail(body: Any) -> str | None:
     return None
 
 
-def _write_error(status: int, code: str | None, where: str, request_line: str) -> AtlassianApiError | None:
-    """The typed error of a refused write, or None to fall through to the read rules."""
+# Which error a refused request is and what it says; error_for_status adds the status and code to it.
+_Rule = tuple[type[AtlassianApiError], str]
+
+
+def _write_rule(status: int, code: str | None, where: str, request_line: str) -> _Rule | None:
+    """The error of a refused write, or None to fall through to the read rules."""
     path = request_line.partition(" ")[2]
     if status == 403 or (status == 401 and code in _INSUFFICIENT_SCOPE):
-        return WriteForbidden(
+        return WriteForbidden, (
             f"The Atlassian API refused a change: {where}. The API key may read but not change users and "
             f"groups (or this group is managed elsewhere): set {KEY_HINT} to an org API key without scopes "
-            "created by an org admin (admin.atlassian.com > Settings > API keys).",
-            status_code=status,
-            code=code,
+            "created by an org admin (admin.atlassian.com > Settings > API keys)."
         )
     if code in _USER_LIMIT or status == 402:
-        return UserLimitReached(
+        return UserLimitReached, (
             f"The product's user limit is reached: {where}. Free a seat or raise the user limit "
-            "(admin.atlassian.com > Billing), then run again.",
-            status_code=status,
-            code=code,
+            "(admin.atlassian.com > Billing), then run again."
         )
     if status != 404 or code in _ORG_NOT_FOUND:
         return None
     if code in _GROUP_NOT_FOUND:
-        return GroupNotFound(
-            f"Group not found: {where}. The group was deleted; make a new plan.",
-            status_code=status,
-            code=code,
-        )
+        return GroupNotFound, f"Group not found: {where}. The group was deleted; make a new plan."
     if "/memberships/" in path:
-        return MembershipNotFound(
-            f"Membership not found: {where}. The account is no longer in that group.",
-            status_code=status,
-            code=code,
-        )
-    return UserNotFoundError(
+        return MembershipNotFound, f"Membership not found: {where}. The account is no longer in that group."
+    return (
+        UserNotFoundError,
         f"User not found: {where}. The account is no longer in the directory; make a new plan.",
-        status_code=status,
-        code=code,
+    )
+
+
+def _read_rule(status: int, code: str | None, where: str, request_line: str) -> _Rule:
+    """The error of any other refusal (and of a write the write rules leave to it)."""
+    if status in (401, 403) and _is_audit_log(request_line):
+        # The audit log accepts only keys created without scopes ("OAuth 2.0 scopes required: Not supported
+        # (use API Key without scopes)"); every other endpoint may have answered this same key.
+        return ScopedKeyError, (
+            f"The audit log refused the API key: {where}. Its endpoints accept only API keys created "
+            f"without scopes: create an org API key without scopes (admin.atlassian.com > Settings > API "
+            f"keys) and set {KEY_HINT}. Missing until then: audit events (invitations, suspensions, "
+            "removals); users, groups and last-active dates were read."
+        )
+    if status in (401, 403):
+        return AuthenticationError, (
+            f"The Atlassian API refused the API key: {where}. The key is wrong, expired, created with "
+            f"scopes, or lacks org-admin rights: set {KEY_HINT} to an org API key without scopes "
+            "(admin.atlassian.com > Settings > API keys)."
+        )
+    if status == 404 and code in _ORG_NOT_FOUND:
+        return OrgNotFoundError, (
+            f"Organization not found: {where}. Check ATLASSIAN_ORG_ID against admin.atlassian.com > "
+            "Settings > API keys (the key must belong to that org)."
+        )
+    if status == 404 and code in _USER_NOT_FOUND:
+        return (
+            UserNotFoundError,
+            f"User not found: {where}. The account left the org during the run; run again.",
+        )
+    if status == 404:
+        # An Atlassian error code means the resource is gone; none usually means a wrong API root.
+        hint = (
+            "The resource no longer exists; run again."
+            if code
+            else "Check ATLASSIAN_API_BASE_URL (default https://api.atlassian.com/admin)."
+        )
+        return NotFoundError, f"Not found: {where}. {hint}"
+    if status == 400:
+        return BadRequestError, (
+            f"The Atlassian API rejected the request: {where}. The API may have changed; report this line "
+            "to the Seatwatch maintainers."
+        )
+    return UnexpectedResponseError, (
+        f"Unexpected answer from the Atlassian API: {where}. Check ATLASSIAN_API_BASE_URL, or report this "
+        "line to the Seatwatch maintainers."
     )
 
 
@@ -182,58 +219,6 @@ def error_for_status(
     detail = _detail(body) if write else None
     said = redact(" ".join(part for part in (code, title, detail) if part)) or "no error details"
     where = f"{request_line} → HTTP {status} ({said})"
-    if write and (error := _write_error(status, code, where, request_line)) is not None:
-        return error
-    if status in (401, 403) and _is_audit_log(request_line):
-        # The audit log accepts only keys created without scopes ("OAuth 2.0 scopes required: Not supported
-        # (use API Key without scopes)"); every other endpoint may have answered this same key.
-        return ScopedKeyError(
-            f"The audit log refused the API key: {where}. Its endpoints accept only API keys created "
-            f"without scopes: create an org API key without scopes (admin.atlassian.com > Settings > API "
-            f"keys) and set {KEY_HINT}. Missing until then: audit events (invitations, suspensions, "
-            "removals); users, groups and last-active dates were read.",
-            status_code=status,
-            code=code,
-        )
-    if status in (401, 403):
-        return AuthenticationError(
-            f"The Atlassian API refused the API key: {where}. The key is wrong, expired, created with "
-            f"scopes, or lacks org-admin rights: set {KEY_HINT} to an org API key without scopes "
-            "(admin.atlassian.com > Settings > API keys).",
-            status_code=status,
-            code=code,
-        )
-    if status == 404 and code in _ORG_NOT_FOUND:
-        return OrgNotFoundError(
-            f"Organization not found: {where}. Check ATLASSIAN_ORG_ID against admin.atlassian.com > "
-            "Settings > API keys (the key must belong to that org).",
-            status_code=status,
-            code=code,
-        )
-    if status == 404 and code in _USER_NOT_FOUND:
-        return UserNotFoundError(
-            f"User not found: {where}. The account left the org during the run; run again.",
-            status_code=status,
-            code=code,
-        )
-    if status == 404:
-        # An Atlassian error code means the resource is gone; none usually means a wrong API root.
-        hint = (
-            "The resource no longer exists; run again."
-            if code
-            else "Check ATLASSIAN_API_BASE_URL (default https://api.atlassian.com/admin)."
-        )
-        return NotFoundError(f"Not found: {where}. {hint}", status_code=status, code=code)
-    if status == 400:
-        return BadRequestError(
-            f"The Atlassian API rejected the request: {where}. The API may have changed; report this line "
-            "to the Seatwatch maintainers.",
-            status_code=status,
-            code=code,
-        )
-    return UnexpectedResponseError(
-        f"Unexpected answer from the Atlassian API: {where}. Check ATLASSIAN_API_BASE_URL, or report this "
-        "line to the Seatwatch maintainers.",
-        status_code=status,
-        code=code,
-    )
+    rule = _write_rule(status, code, where, request_line) if write else None
+    kind, message = rule or _read_rule(status, code, where, request_line)
+    return kind(message, status_code=status, code=code)

@@ -171,6 +171,21 @@ _OPTIONS = (
 )
 
 
+# On/off flags: given on the command line, or SEATWATCH_SIM_<NAME> set to a true value.
+_SWITCHES = (
+    ("--retry-after", "send Retry-After on 429"),
+    ("--scoped-key", "the events endpoints refuse the key as they refuse a key created with scopes"),
+    (
+        "--read-only-key",
+        "the write endpoints refuse the key (403) as they refuse a key that may read but not write",
+    ),
+    (
+        "--lose-first-writes",
+        "carry out every first write to a resource, then answer it 504 (the answer is lost)",
+    ),
+)
+
+
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "simulator",
@@ -196,25 +211,8 @@ def register(subparsers: Any) -> None:
         metavar="CLASS=N",
         help=f"requests per window for a class ({', '.join(RATE_CLASSES)}); repeatable",
     )
-    parser.add_argument("--retry-after", action="store_true", default=None, help="send Retry-After on 429")
-    parser.add_argument(
-        "--scoped-key",
-        action="store_true",
-        default=None,
-        help="the events endpoints refuse the key as they refuse a key created with scopes",
-    )
-    parser.add_argument(
-        "--read-only-key",
-        action="store_true",
-        default=None,
-        help="the write endpoints refuse the key (403) as they refuse a key that may read but not write",
-    )
-    parser.add_argument(
-        "--lose-first-writes",
-        action="store_true",
-        default=None,
-        help="carry out every first write to a resource, then answer it 504 (the answer is lost)",
-    )
+    for flag, help_text in _SWITCHES:
+        parser.add_argument(flag, action="store_true", default=None, help=help_text)
     parser.set_defaults(handler=run)
 
 
@@ -237,7 +235,8 @@ def _resolve(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, Any]
         values["rate_limits"] = _rate_limits(limits_raw)
     except ValueError as error:
         raise ConfigurationError(f"--rate-limit / {ENV_PREFIX}RATE_LIMIT {limits_raw!r}: {error}.") from None
-    for name in ("retry_after", "scoped_key", "read_only_key", "lose_first_writes"):
+    for flag, _ in _SWITCHES:
+        name = flag.removeprefix("--").replace("-", "_")
         env_name = f"{ENV_PREFIX}{name.upper()}"
         raw_flag = env.get(env_name, "")
         try:
@@ -247,42 +246,48 @@ def _resolve(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, Any]
     return values
 
 
+# Options whose value is the FaultConfig (or SimulatorConfig) field of the same name, as it is.
+_FAULT_OPTIONS = (
+    "latency_ms",
+    "jitter_ms",
+    "error_rate",
+    "slow_rate",
+    "slow_seconds",
+    "drop_rate",
+    "malformed_rate",
+    "lost_answer_rate",
+    "lose_first_writes",
+)
+_WORLD_OPTIONS = (
+    "users",
+    "orgs",
+    "seed",
+    "lag_hours",
+    "retry_after",
+    "product_keys",
+    "product_access",
+    "reset_precision",
+    "scoped_key",
+    "read_only_key",
+    "activity_after_removal",
+)
+
+
 def build_config(values: Mapping[str, Any]) -> SimulatorConfig:
     """The world's ``SimulatorConfig`` from resolved option values."""
     from pipeline.simulator.faults import check_fault_config
 
-    faults = FaultConfig(
-        latency_ms=values["latency_ms"],
-        jitter_ms=values["jitter_ms"],
-        error_rate=values["error_rate"],
-        slow_rate=values["slow_rate"],
-        slow_seconds=values["slow_seconds"],
-        drop_rate=values["drop_rate"],
-        malformed_rate=values["malformed_rate"],
-        storm_requests=values["storm"],
-        lost_answer_rate=values["lost_answer_rate"],
-        lose_first_writes=values["lose_first_writes"],
-    )
+    faults = FaultConfig(storm_requests=values["storm"], **{name: values[name] for name in _FAULT_OPTIONS})
     try:
         check_fault_config(faults)
     except ValueError as error:
         raise ConfigurationError(f"Fault flags: {error}.") from None
     extra = {"start": values["start"]} if values["start"] is not None else {}
     return SimulatorConfig(
-        users=values["users"],
-        orgs=values["orgs"],
-        seed=values["seed"],
-        lag_hours=values["lag_hours"],
         rate_limits={**DEFAULT_RATE_LIMITS, **values["rate_limits"]},
-        retry_after=values["retry_after"],
         faults=faults,
-        product_keys=values["product_keys"],
-        product_access=values["product_access"],
-        reset_precision=values["reset_precision"],
-        scoped_key=values["scoped_key"],
-        read_only_key=values["read_only_key"],
         activity_key_renames=values["rename_activity_key"],
-        activity_after_removal=values["activity_after_removal"],
+        **{name: values[name] for name in _WORLD_OPTIONS},
         **extra,
     )
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from pipeline.config.errors import ConfigurationError
 from pipeline.config.hosts import is_loopback
@@ -100,17 +100,26 @@ def _notice_days(env: Mapping[str, str]) -> int:
     return int(raw)
 
 
-def _smtp(env: Mapping[str, str]) -> SmtpServer | None:
-    raw = env.get("SEATWATCH_SMTP_URL", "").strip()
+def _url_setting(env: Mapping[str, str], name: str, example: str = "") -> tuple[str, SplitResult] | None:
+    """``env[name]`` as given and split, or None when it is unset; a URL that does not split, or whose port
+    is not a number, is a one-line error (``example`` follows it)."""
+    raw = env.get(name, "").strip()
     if not raw:
         return None
     try:
         url = urlsplit(raw)
-        host, port = url.hostname or "", url.port
+        url.port  # noqa: B018 (raises ValueError on a malformed port)
     except ValueError:
-        raise ConfigurationError(
-            "SEATWATCH_SMTP_URL is not a valid URL, e.g. smtps://smtp.example.com:465."
-        ) from None
+        raise ConfigurationError(f"{name} is not a valid URL{example}.") from None
+    return raw, url
+
+
+def _smtp(env: Mapping[str, str]) -> SmtpServer | None:
+    setting = _url_setting(env, "SEATWATCH_SMTP_URL", ", e.g. smtps://smtp.example.com:465")
+    if setting is None:
+        return None
+    _, url = setting
+    host, port = url.hostname or "", url.port
     if url.password is not None:
         raise ConfigurationError(
             "SEATWATCH_SMTP_URL must not contain a password: remove it from the URL and set "
@@ -132,15 +141,11 @@ def _smtp(env: Mapping[str, str]) -> SmtpServer | None:
 
 
 def _webhook(env: Mapping[str, str]) -> str | None:
-    raw = env.get("SEATWATCH_ADMIN_WEBHOOK_URL", "").strip()
-    if not raw:
+    setting = _url_setting(env, "SEATWATCH_ADMIN_WEBHOOK_URL")
+    if setting is None:
         return None
-    try:
-        url = urlsplit(raw)
-        host = url.hostname or ""
-        url.port  # noqa: B018 (raises ValueError on a malformed port)
-    except ValueError:
-        raise ConfigurationError("SEATWATCH_ADMIN_WEBHOOK_URL is not a valid URL.") from None
+    raw, url = setting
+    host = url.hostname or ""
     if url.scheme != "https" and not (url.scheme == "http" and is_loopback(host)):
         raise ConfigurationError(
             "SEATWATCH_ADMIN_WEBHOOK_URL must be an https:// URL (the incoming-webhook URL of Slack or "

@@ -46,26 +46,32 @@ def _quoted(columns: Any) -> str:
     return ", ".join(f"`{name}`" for name in names)
 
 
+# What each generic test the project uses checks, in words; describe_test fills in its arguments.
+_TEST_SENTENCES = {
+    "not_null": "{column} is never null.",
+    "unique": "{column} never repeats.",
+    "accepted_values": "{column} is one of: {values}.",
+    "primary_key": "{columns} identify a row: never null, never repeated.",
+    "expression_is_true": "Every row satisfies `{expression}`.",
+    "has_parent": "Every row's {columns} exists in {to}.",
+    "relationships": "Every {column} exists in {to}.{field}.",
+}
+
+
 def describe_test(test: Mapping[str, Any]) -> str:
     """A sentence for a dbt data test from its generic test and arguments (``test_metadata``)."""
     metadata = test.get("test_metadata") or {}
     kwargs = metadata.get("kwargs") or {}
-    column = kwargs.get("column_name")
     name = metadata.get("name")
-    if name == "not_null":
-        return f"{_quoted(column)} is never null."
-    if name == "unique":
-        return f"{_quoted(column)} never repeats."
-    if name == "accepted_values":
-        return f"{_quoted(column)} is one of: {', '.join(map(str, kwargs.get('values', [])))}."
-    if name == "primary_key":
-        return f"{_quoted(kwargs.get('columns', []))} identify a row: never null, never repeated."
-    if name == "expression_is_true":
-        return f"Every row satisfies `{kwargs.get('expression')}`."
-    if name == "has_parent":
-        return f"Every row's {_quoted(kwargs.get('columns', []))} exists in {kwargs.get('to')}."
-    if name == "relationships":
-        return f"Every {_quoted(column)} exists in {kwargs.get('to')}.{kwargs.get('field')}."
+    if name in _TEST_SENTENCES:
+        return _TEST_SENTENCES[name].format(
+            column=_quoted(kwargs.get("column_name")),
+            columns=_quoted(kwargs.get("columns", [])),
+            values=", ".join(map(str, kwargs.get("values", []))),
+            expression=kwargs.get("expression"),
+            to=kwargs.get("to"),
+            field=kwargs.get("field"),
+        )
     if name:
         return f"dbt test {name}({', '.join(f'{k}={v}' for k, v in kwargs.items() if k != 'model')})."
     path = test.get("original_file_path")

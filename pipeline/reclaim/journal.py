@@ -22,7 +22,8 @@ from typing import Any
 
 import duckdb
 
-from pipeline.warehouse import check_unlocked, connect, ensure_warehouse
+from pipeline.reclaim.tables import ReclaimTables
+from pipeline.warehouse import connect
 
 PLANNED, INTENT, APPLIED, SKIPPED, FAILED, UNDONE = (
     "planned",
@@ -52,7 +53,6 @@ def clip(text: str, limit: int = REASON_LIMIT) -> str:
 
 
 _DDL = """
-create schema if not exists reclaim;
 create table if not exists reclaim.actions (
     action_id varchar primary key,
     plan_hash varchar not null,
@@ -134,19 +134,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class Journal:
+class Journal(ReclaimTables):
     """An open journal: ``with Journal.open(warehouse_path) as journal:``."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self._con = con
-
-    @classmethod
-    def open(cls, warehouse: Path) -> Journal:
-        ensure_warehouse(warehouse)
-        check_unlocked(warehouse)  # a BI tool holding the file: one line naming it, not DuckDB's text
-        con = connect(warehouse)
-        con.execute(_DDL)
-        return cls(con)
+    DDL = _DDL
 
     @classmethod
     def peek(cls, warehouse: Path) -> Journal | None:
@@ -158,19 +149,7 @@ class Journal:
             con = connect(warehouse, read_only=True)
         except duckdb.Error:
             return None
-        found = con.execute(
-            "select count(*) from duckdb_tables() where schema_name = 'reclaim' and table_name = 'runs'"
-        ).fetchone()[0]
-        if not found:
-            con.close()
-            return None
-        return cls(con)
-
-    def __enter__(self) -> Journal:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._con.close()
+        return cls._if_created(con, "runs")
 
     # Runs
 

@@ -19,15 +19,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
-from pipeline.warehouse import check_unlocked, connect, ensure_warehouse
+from pipeline.reclaim.tables import ReclaimTables
+from pipeline.warehouse import check_unlocked, connect
 
 PLANNED, SENT, CANCELLED, DUE, APPLIED, FAILED = "planned", "sent", "cancelled", "due", "applied", "failed"
 OPEN = (PLANNED, SENT, DUE)
 
 _DDL = """
-create schema if not exists reclaim;
 create table if not exists reclaim.notices (
     notice_id varchar primary key,
     org_id varchar not null,
@@ -96,19 +94,10 @@ class Notice:
         return json.loads(self.seats)
 
 
-class Notices:
+class Notices(ReclaimTables):
     """An open notices journal: ``with Notices.open(warehouse_path) as notices:``."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self._con = con
-
-    @classmethod
-    def open(cls, warehouse: Path) -> Notices:
-        ensure_warehouse(warehouse)
-        check_unlocked(warehouse)
-        con = connect(warehouse)
-        con.execute(_DDL)
-        return cls(con)
+    DDL = _DDL
 
     @classmethod
     def read_only(cls, warehouse: Path) -> Notices | None:
@@ -116,20 +105,7 @@ class Notices:
         if not warehouse.exists():
             return None
         check_unlocked(warehouse)
-        con = connect(warehouse, read_only=True)
-        found = con.execute(
-            "select count(*) from duckdb_tables() where schema_name = 'reclaim' and table_name = 'notices'"
-        ).fetchone()
-        if not found or not found[0]:
-            con.close()
-            return None
-        return cls(con)
-
-    def __enter__(self) -> Notices:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._con.close()
+        return cls._if_created(connect(warehouse, read_only=True), "notices")
 
     def _select(self, where: str, params: Sequence[Any]) -> list[Notice]:
         rows = self._con.execute(

@@ -8,6 +8,7 @@ a client can keep polling.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -18,7 +19,7 @@ from starlette.routing import Route
 
 from pipeline.simulator import errors, serialize
 from pipeline.simulator.model import AuditEvent, Org, User
-from pipeline.simulator.pagination import InvalidCursor, decode_cursor, encode_cursor
+from pipeline.simulator.pagination import InvalidCursor, SortedIndex, decode_cursor, encode_cursor
 from pipeline.simulator.params import parse_limit, query_list
 from pipeline.simulator.state import api_base, codes_for, find_org, json_response, occurrence, state_of
 
@@ -172,10 +173,30 @@ def _matches_query(event: AuditEvent, query: dict[str, Any]) -> bool:
     return _in_window(event, query.get("from"), query.get("to"))
 
 
+def _events_limit(request: Request, default: int) -> int:
+    """Both event listings cap ``limit`` at one maximum, clamping a larger one rather than refusing it."""
+    return parse_limit(
+        request.query_params.get("limit"),
+        default=default,
+        maximum=EVENTS_MAX_LIMIT,
+        codes=codes_for(request),
+        clamp=True,
+    )
+
+
+def _events_index(
+    request: Request, org: Org, name: str, moment: Callable[[AuditEvent], datetime]
+) -> SortedIndex[AuditEvent]:
+    """The org's audit events in ``moment`` order (event or processing time), the event id breaking ties."""
+    sim = state_of(request)
+    return sim.index(
+        name, org.id, lambda: sim.world.audit_events(org.id), lambda event: (_ms(moment(event)), event.id)
+    )
+
+
 async def list_events(request: Request) -> Response:
     """Newest first by event time; filters ``from``/``to``/``action``/``actor``/``ip``/``q``."""
     org = find_org(request)
-    sim = state_of(request)
     state = _cursor_state(request, "events")
     if state is None:
         start, end = _time_window(request)
@@ -187,22 +208,11 @@ async def list_events(request: Request) -> Response:
             "actor": query_list(params, "actor"),
             "ip": query_list(params, "ip"),
             "q": params.get("q") or None,
-            "limit": parse_limit(
-                params.get("limit"),
-                default=EVENTS_DEFAULT_LIMIT,
-                maximum=EVENTS_MAX_LIMIT,
-                codes=codes_for(request),
-                clamp=True,
-            ),
+            "limit": _events_limit(request, EVENTS_DEFAULT_LIMIT),
         }
         state = {"query": query, "after": None}
     query = state["query"]
-    index = sim.index(
-        "events-by-time",
-        org.id,
-        lambda: sim.world.audit_events(org.id),
-        lambda event: (_ms(event.time), event.id),
-    )
+    index = _events_index(request, org, "events-by-time", lambda event: event.time)
     page, more = index.page(
         state["after"], query["limit"], descending=True, where=lambda event: _matches_query(event, query)
     )
@@ -229,27 +239,15 @@ async def get_event(request: Request) -> Response:
 async def events_stream(request: Request) -> Response:
     """Processing-time order; the cursor keeps the position, the window and the sort order."""
     org = find_org(request)
-    sim = state_of(request)
     state = _cursor_state(request, "events-stream")
     if state is None:
         start, end = _time_window(request)
         sort_order = request.query_params.get("sortOrder") or "asc"
         if sort_order not in ("asc", "desc"):
             raise codes_for(request).bad_request(f"sortOrder must be asc or desc (got {sort_order!r}).")
-        limit = parse_limit(
-            request.query_params.get("limit"),
-            default=STREAM_DEFAULT_LIMIT,
-            maximum=EVENTS_MAX_LIMIT,
-            codes=codes_for(request),
-            clamp=True,
-        )
+        limit = _events_limit(request, STREAM_DEFAULT_LIMIT)
         state = {"from": start, "to": end, "sortOrder": sort_order, "limit": limit, "after": None}
-    index = sim.index(
-        "events-stream",
-        org.id,
-        lambda: sim.world.audit_events(org.id),
-        lambda event: (_ms(event.processed_at), event.id),
-    )
+    index = _events_index(request, org, "events-stream", lambda event: event.processed_at)
     page, _ = index.page(
         state["after"],
         state["limit"],

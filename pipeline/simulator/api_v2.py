@@ -71,6 +71,26 @@ def _page_state(
         raise codes.invalid_cursor() from None
 
 
+ListingPage = Callable[[Request, Org, str, str, dict[str, Any]], Response]
+
+
+async def _directory_listing(
+    request: Request, kind: str, page: ListingPage, first_query: Callable[[Any, Codes], dict[str, Any]]
+) -> Response:
+    """A page of a directory's users or groups. A GET takes its cursor and ``first_query(request, codes)``
+    from the query string, a POST search from its JSON body (``first_query(body, codes)``)."""
+    org = find_org(request)
+    directory_id = _directory(request, org)
+    codes = codes_for(request)
+    if request.method == "POST":
+        body = await json_body(request, codes)
+        cursor, source = body_str(body, "cursor", codes), body
+    else:
+        cursor, source = request.query_params.get("cursor"), request
+    state = _page_state(cursor, kind, codes, lambda: first_query(source, codes))
+    return page(request, org, directory_id, kind, state)
+
+
 def _directory(request: Request, org: Org) -> str:
     directory_id = request.path_params["directoryId"]
     if directory_id != ALL_DIRECTORIES and all(d.id != directory_id for d in org.directories):
@@ -335,24 +355,11 @@ def _users_page(request: Request, org: Org, directory_id: str, kind: str, state:
 
 
 async def list_users(request: Request) -> Response:
-    org = find_org(request)
-    directory_id = _directory(request, org)
-    codes = codes_for(request)
-    state = _page_state(
-        request.query_params.get("cursor"), "v2-users", codes, lambda: _user_query_from_params(request, codes)
-    )
-    return _users_page(request, org, directory_id, "v2-users", state)
+    return await _directory_listing(request, "v2-users", _users_page, _user_query_from_params)
 
 
 async def search_users(request: Request) -> Response:
-    org = find_org(request)
-    directory_id = _directory(request, org)
-    codes = codes_for(request)
-    body = await json_body(request, codes)
-    state = _page_state(
-        body_str(body, "cursor", codes), "v2-users-search", codes, lambda: _user_query_from_body(body, codes)
-    )
-    return _users_page(request, org, directory_id, "v2-users-search", state)
+    return await _directory_listing(request, "v2-users-search", _users_page, _user_query_from_body)
 
 
 async def count_users(request: Request) -> Response:
@@ -515,24 +522,11 @@ def _groups_page(request: Request, org: Org, directory_id: str, kind: str, state
 
 
 async def list_groups(request: Request) -> Response:
-    org = find_org(request)
-    directory_id = _directory(request, org)
-    codes = codes_for(request)
-    state = _page_state(
-        request.query_params.get("cursor"), "groups", codes, lambda: _group_query_from_params(request, codes)
-    )
-    return _groups_page(request, org, directory_id, "groups", state)
+    return await _directory_listing(request, "groups", _groups_page, _group_query_from_params)
 
 
 async def search_groups(request: Request) -> Response:
-    org = find_org(request)
-    directory_id = _directory(request, org)
-    codes = codes_for(request)
-    body = await json_body(request, codes)
-    state = _page_state(
-        body_str(body, "cursor", codes), "groups-search", codes, lambda: _group_query_from_body(body, codes)
-    )
-    return _groups_page(request, org, directory_id, "groups-search", state)
+    return await _directory_listing(request, "groups-search", _groups_page, _group_query_from_body)
 
 
 def _find_group(request: Request, org: Org) -> Group:

@@ -16,7 +16,7 @@ from starlette.routing import Route
 from pipeline.atlassian import AdminApi, AdminClient, ApiStats, AuthenticationError
 from pipeline.atlassian.errors import AtlassianApiError
 from pipeline.config.secret import Secret
-from tests.support.fake_api import KEY, ORG, SERVER_TIME, FakeApi, collect, http_date, reply
+from tests.support.fake_api import KEY, ORG, SERVER_TIME, FakeApi, collect, http_date, reply, two_pages
 
 ARI = "ari:cloud:jira-software::site/58d24034"
 
@@ -37,16 +37,15 @@ def test_last_active_dates_merge_products_over_pages() -> None:
     fake.route(
         "GET",
         f"/v1/orgs/{ORG}/directory/users/557058:abc/last-active-dates",
-        lambda request: reply(
-            body={
+        two_pages(
+            {
                 "data": {
                     "product_access": [{"id": ARI, "key": "jira-software"}],
                     "added_to_org": "2023-05-04",
                 },
                 "links": {"next": "p2"},
-            }
-            if "cursor" not in request.url.params
-            else {"data": {"product_access": [{"id": "ari:cloud:confluence::site/1", "key": "confluence"}]}}
+            },
+            {"data": {"product_access": [{"id": "ari:cloud:confluence::site/1", "key": "confluence"}]}},
         ),
     )
 
@@ -124,10 +123,9 @@ def test_small_endpoints_return_the_apis_data() -> None:
     fake.route(
         "GET",
         f"/v2/orgs/{ORG}/directories/d1/groups/g1/role-assignments",
-        lambda request: reply(
-            body={"data": [{"resourceId": ARI}], "links": {"next": "r2"}}
-            if "cursor" not in request.url.params
-            else {"data": [{"resourceId": "ari:cloud:confluence::site/1"}], "links": {}}
+        two_pages(
+            {"data": [{"resourceId": ARI}], "links": {"next": "r2"}},
+            {"data": [{"resourceId": "ari:cloud:confluence::site/1"}], "links": {}},
         ),
     )
     fake.route(

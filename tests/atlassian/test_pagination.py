@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from pipeline.atlassian import UnexpectedResponseError, UnsafeLinkError
-from tests.support.fake_api import BASE, ORG, FakeApi, collect, reply, request_json
+from tests.support.fake_api import BASE, ORG, FakeApi, collect, reply, request_json, two_pages
 
 
 def test_v1_url_links_are_followed_on_the_api_host() -> None:
@@ -80,10 +80,9 @@ def test_v2_get_cursor_drops_the_other_parameters() -> None:
     fake.route(
         "GET",
         f"/v2/orgs/{ORG}/directories/-/users",
-        lambda request: reply(
-            body={"data": [{"accountId": "u1"}], "links": {"next": "c2"}}
-            if "cursor" not in request.url.params
-            else {"data": [{"accountId": "u2"}], "links": {"next": None}}
+        two_pages(
+            {"data": [{"accountId": "u1"}], "links": {"next": "c2"}},
+            {"data": [{"accountId": "u2"}], "links": {"next": None}},
         ),
     )
 
@@ -100,10 +99,9 @@ def test_v1_events_meta_next_keeps_the_time_window() -> None:
     fake.route(
         "GET",
         f"/v1/orgs/{ORG}/events",
-        lambda request: reply(
-            body={"data": [{"id": "e1"}], "meta": {"next": "m2"}, "links": {"next": f"{BASE}/x?cursor=m2"}}
-            if "cursor" not in request.url.params
-            else {"data": [{"id": "e2"}], "meta": {"page_size": 25}, "links": {}}
+        two_pages(
+            {"data": [{"id": "e1"}], "meta": {"next": "m2"}, "links": {"next": f"{BASE}/x?cursor=m2"}},
+            {"data": [{"id": "e2"}], "meta": {"page_size": 25}, "links": {}},
         ),
     )
 
@@ -185,10 +183,10 @@ def test_workspaces_send_the_cursor_alone_in_the_body() -> None:
     fake.route(
         "POST",
         f"/v2/orgs/{ORG}/workspaces",
-        lambda request: reply(
-            body={"data": [{"id": "w1"}], "links": {"next": "wc2"}}
-            if "cursor" not in request_json(request)
-            else {"data": [{"id": "w2"}], "links": {}, "meta": {"total": 2}}
+        two_pages(
+            {"data": [{"id": "w1"}], "links": {"next": "wc2"}},
+            {"data": [{"id": "w2"}], "links": {}, "meta": {"total": 2}},
+            cursor_in="body",
         ),
     )
 
@@ -203,10 +201,10 @@ def test_users_search_keeps_filters_and_expand_next_to_the_cursor() -> None:
     fake.route(
         "POST",
         f"/v2/orgs/{ORG}/directories/-/users/search",
-        lambda request: reply(
-            body={"data": [{"accountId": "u1"}], "links": {"next": "k2"}}
-            if "cursor" not in request_json(request)
-            else {"data": [{"accountId": "u2"}], "links": {"next": None}}
+        two_pages(
+            {"data": [{"accountId": "u1"}], "links": {"next": "k2"}},
+            {"data": [{"accountId": "u2"}], "links": {"next": None}},
+            cursor_in="body",
         ),
     )
 
@@ -229,10 +227,10 @@ def test_groups_search_pages_through_the_body_cursor() -> None:
     fake.route(
         "POST",
         f"/v2/orgs/{ORG}/directories/-/groups/search",
-        lambda request: reply(
-            body={"data": [{"id": "g1"}], "links": {"next": "gc"}}
-            if "cursor" not in request_json(request)
-            else {"data": [{"id": "g2"}], "links": {}}
+        two_pages(
+            {"data": [{"id": "g1"}], "links": {"next": "gc"}},
+            {"data": [{"id": "g2"}], "links": {}},
+            cursor_in="body",
         ),
     )
 

@@ -22,6 +22,7 @@ from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World
 from pipeline.warehouse import connect
 from tests.support.demo import DemoRun
+from tests.support.extract import point_cli_at
 
 
 def test_run_with_bad_configuration_exits_2_before_anything_runs(
@@ -51,9 +52,7 @@ def test_a_wrong_key_ends_the_run_before_dagster_starts_in_one_line(
 ) -> None:
     world = World(SimulatorConfig(users=5, seed=3))
     with start_in_thread(world) as simulator:
-        monkeypatch.setenv("ATLASSIAN_API_BASE_URL", simulator.base_url)
-        monkeypatch.setenv("ATLASSIAN_ORG_ID", next(iter(world.orgs)))
-        monkeypatch.setenv("ATLASSIAN_API_KEY", "not-the-key-1234")
+        point_cli_at(monkeypatch, simulator.base_url, world, key="not-the-key-1234")
         assert main(["run", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("seatwatch: error: ") and "API key" in err

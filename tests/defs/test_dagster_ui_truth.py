@@ -21,6 +21,7 @@ from pipeline.simulator.model import SimulatorConfig
 from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World
 from tests.support.demo import DemoRun
+from tests.support.extract import point_cli_at
 
 pytestmark = pytest.mark.slow
 
@@ -58,10 +59,7 @@ def test_a_new_data_folder_shows_every_asset_materialized_and_another_folder_lea
     # the events endpoints refuse): a Dagster run all the same, in seconds rather than a whole run's minute.
     world = World(SimulatorConfig(users=20, seed=3, scoped_key=True))
     with start_in_thread(world) as simulator:
-        monkeypatch.setenv("SEATWATCH_DATA_DIR", str(tmp_path / "second"))
-        monkeypatch.setenv("ATLASSIAN_API_BASE_URL", simulator.base_url)
-        monkeypatch.setenv("ATLASSIAN_ORG_ID", next(iter(world.orgs)))
-        monkeypatch.setenv("ATLASSIAN_API_KEY", world.api_key)
+        point_cli_at(monkeypatch, simulator.base_url, world, data_dir=tmp_path / "second")
         with redirect_stdout(StringIO()), redirect_stderr(StringIO()) as err:
             assert main(["run", "--quiet"]) == 2, err.getvalue()
     with project_instance(demo_run.data_dir) as instance:

@@ -17,6 +17,7 @@ from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World
 from pipeline.warehouse import connect
 from tests.support.demo import DemoRun
+from tests.support.extract import point_cli_at
 
 pytestmark = pytest.mark.slow
 
@@ -76,9 +77,7 @@ def test_five_simulated_days_lose_and_double_no_event(
     start = simulated_start - timedelta(days=api_days_behind)
     world = World(SimulatorConfig(users=USERS, seed=5, start=start, rate_limits=LIMITS))
     with start_in_thread(world) as simulator:
-        monkeypatch.setenv("ATLASSIAN_API_BASE_URL", simulator.base_url)
-        monkeypatch.setenv("ATLASSIAN_ORG_ID", ",".join(world.orgs))
-        monkeypatch.setenv("ATLASSIAN_API_KEY", world.api_key)
+        point_cli_at(monkeypatch, simulator.base_url, world, org_id=",".join(world.orgs))
         settings = load_settings()
         loaded: set[tuple[str, str]] = set()
         # Days 1-4 one at a time, then two days' events at once (day 6), then the same day again.
@@ -120,9 +119,7 @@ def test_dagster_and_schedule_runs_record_the_events_they_loaded(
         if key.path[0].startswith("dlt_")
     ]
     with start_in_thread(world) as simulator, dg.DagsterInstance.ephemeral() as instance:
-        monkeypatch.setenv("ATLASSIAN_API_BASE_URL", simulator.base_url)
-        monkeypatch.setenv("ATLASSIAN_ORG_ID", ",".join(world.orgs))
-        monkeypatch.setenv("ATLASSIAN_API_KEY", world.api_key)
+        point_cli_at(monkeypatch, simulator.base_url, world, org_id=",".join(world.orgs))
         settings = load_settings()
         job = defs.resolve_job_def(DAILY_JOB_NAME)
 

@@ -16,6 +16,7 @@ from pipeline.simulator.model import SimulatorConfig
 from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World
 from pipeline.warehouse import connect
+from tests.support.extract import point_cli_at
 
 pytestmark = pytest.mark.slow(runs=2)
 
@@ -65,9 +66,7 @@ def test_two_simulated_days(monkeypatch: pytest.MonkeyPatch) -> None:
     limits = {"events": 1000, "last_active": 10000, "default": 10000}
     world = World(SimulatorConfig(users=300, seed=11, start=start, rate_limits=limits))
     with start_in_thread(world) as simulator, dg.DagsterInstance.ephemeral() as instance:
-        monkeypatch.setenv("ATLASSIAN_API_BASE_URL", simulator.base_url)
-        monkeypatch.setenv("ATLASSIAN_ORG_ID", ",".join(world.orgs))
-        monkeypatch.setenv("ATLASSIAN_API_KEY", world.api_key)
+        point_cli_at(monkeypatch, simulator.base_url, world, org_id=",".join(world.orgs))
         settings = load_settings()
 
         # The first simulated day is two days behind the wall clock: past 06:00 UTC its activity, complete

@@ -12,6 +12,7 @@ from pipeline.simulator.model import SimulatorConfig
 from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World
 from pipeline.warehouse import connect
+from tests.support.extract import point_cli_at
 
 pytestmark = pytest.mark.slow(runs=1)
 
@@ -21,9 +22,7 @@ def test_unknown_activity_key_fails_the_run_and_publishes_no_cleanup_ready(
 ) -> None:
     world = World(SimulatorConfig(users=60, seed=3, activity_key_renames={"jira-software": "jira-unicorn"}))
     with start_in_thread(world) as simulator:
-        monkeypatch.setenv("ATLASSIAN_API_BASE_URL", simulator.base_url)
-        monkeypatch.setenv("ATLASSIAN_ORG_ID", next(iter(world.orgs)))
-        monkeypatch.setenv("ATLASSIAN_API_KEY", world.api_key)
+        point_cli_at(monkeypatch, simulator.base_url, world)
         assert main(["run", "--quiet"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1, err

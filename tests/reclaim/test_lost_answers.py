@@ -27,9 +27,7 @@ def org(demo_run: DemoRun, tmp_path: Path) -> Iterator[ReclaimOrg]:
 def test_removals_whose_answers_are_lost_count_against_the_cap_and_are_undone(
     org: ReclaimOrg, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    code, out, err = org.cli(
-        monkeypatch, "reclaim", "apply", "--plan", str(org.plan_path), "--yes", "--max", "3"
-    )
+    code, out, err = org.apply_plan(monkeypatch, max_actions=3)
     assert code == 0, err
 
     removed = org.changed("remove_group_member")

@@ -41,10 +41,6 @@ def org(demo_run: DemoRun, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         yield made
 
 
-def _cli(org: Org, monkeypatch: pytest.MonkeyPatch, *argv: str) -> tuple[int, str, str]:
-    return org.cli(monkeypatch, *argv)
-
-
 def test_the_plan_acts_only_on_cleanup_ready_seats_of_single_product_groups(demo_run: DemoRun) -> None:
     plan = build_plan(demo_run.published, Filters())
     facts = read_published_facts(demo_run.published)
@@ -90,7 +86,7 @@ def test_a_changed_or_old_plan_is_refused(org: Org, tmp_path: Path) -> None:
 
 
 def test_the_dry_run_and_the_demo_org_write_nothing(org: Org, monkeypatch: pytest.MonkeyPatch) -> None:
-    code, out, _ = _cli(org, monkeypatch, "reclaim", "apply", "--plan", str(org.plan_path), "--max", "3")
+    code, out, _ = org.cli(monkeypatch, "reclaim", "apply", "--plan", str(org.plan_path), "--max", "3")
     assert code == 0 and out.startswith("Dry run") and out.count("would do") >= 3
     for name in org.env():
         monkeypatch.delenv(name)
@@ -113,9 +109,7 @@ def test_apply_skips_changed_users_survives_a_crash_and_undo_restores(
     removals = [a for a in plan["actions"] if a["kind"] == "remove_memberships"]
     # a read-only key: exit 2 and one line, and nothing written
     world.config.read_only_key = True
-    code, _out, err = _cli(
-        org, monkeypatch, "reclaim", "apply", "--plan", str(org.plan_path), "--yes", "--max", "4"
-    )
+    code, _out, err = org.apply_plan(monkeypatch, max_actions=4)
     world.config.read_only_key = False
     assert code == 2 and err.startswith("seatwatch: error: The Atlassian API refused to write")
     assert err.count("seatwatch: error:") == 1 and world.api_key not in err
@@ -178,7 +172,7 @@ def test_apply_skips_changed_users_survives_a_crash_and_undo_restores(
         )
 
     limit(0)
-    code, out, err = _cli(org, monkeypatch, "reclaim", "undo", "--apply-run", outcome.run_id[:8])
+    code, out, err = org.cli(monkeypatch, "reclaim", "undo", "--apply-run", outcome.run_id[:8])
     assert code == 1 and err.count("seatwatch: error:") == 1 and "could not be restored" in err
     assert "user limit" in out
     limit(100_000)

@@ -25,6 +25,7 @@ from pipeline.simulator.model import SimulatorConfig
 from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World
 from pipeline.warehouse import connect
+from tests.support.extract import point_cli_at
 
 pytestmark = pytest.mark.slow(runs=3)
 
@@ -62,9 +63,7 @@ def test_two_batches_of_removals_then_a_run_exit_0_with_drop_and_keep(
     data = Path(os.environ["SEATWATCH_DATA_DIR"])
     warehouse, published, plan = data / "warehouse.duckdb", data / "seatwatch.duckdb", tmp_path / "plan.json"
     with start_in_thread(world) as simulator:
-        monkeypatch.setenv("ATLASSIAN_API_BASE_URL", simulator.base_url)
-        monkeypatch.setenv("ATLASSIAN_ORG_ID", next(iter(world.orgs)))
-        monkeypatch.setenv("ATLASSIAN_API_KEY", world.api_key)
+        point_cli_at(monkeypatch, simulator.base_url, world)
         code, err = _run(capsys)
         assert code == 0, err
         assert main(["reclaim", "plan", "--output", str(plan)]) == 0

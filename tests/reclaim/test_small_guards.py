@@ -46,9 +46,7 @@ def test_a_plan_path_that_is_no_regular_file_is_refused_before_the_data_folder_i
 def test_a_403_for_a_group_synced_from_an_identity_provider_says_so(
     org: ReclaimOrg, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    code, _, err = org.cli(
-        monkeypatch, "reclaim", "apply", "--plan", str(org.plan_path), "--yes", "--max", "1"
-    )
+    code, _, err = org.apply_plan(monkeypatch, max_actions=1)
     assert code == 0, err
     [removed] = org.changed("remove_group_member")
     with Journal.open(org.settings.warehouse_path) as journal:

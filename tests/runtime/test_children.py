@@ -21,26 +21,21 @@ time.sleep(120)
 
 
 def test_children_get_no_api_key_and_only_what_they_need() -> None:
-    env = {
+    needed = {
+        "PATH": "/usr/bin",
+        "HOME": "/root",
+        "SEATWATCH_WAREHOUSE_PATH": "/data/warehouse.duckdb",
+        "DBT_PROFILES_DIR": "/p",
+        "DO_NOT_TRACK": "1",
+        "LC_ALL": "C.UTF-8",
+    }
+    secrets = {
         "ATLASSIAN_API_KEY": "k",
         "ATLASSIAN_API_KEY__org-1": "k1",
         "ATLASSIAN_ORG_ID": "org-1",
         "AWS_SECRET_ACCESS_KEY": "s",
-        "PATH": "/usr/bin",
-        "HOME": "/root",
-        "SEATWATCH_WAREHOUSE_PATH": "/data/warehouse.duckdb",
-        "DBT_PROFILES_DIR": "/p",
-        "DO_NOT_TRACK": "1",
-        "LC_ALL": "C.UTF-8",
     }
-    assert child_environment(env) == {
-        "PATH": "/usr/bin",
-        "HOME": "/root",
-        "SEATWATCH_WAREHOUSE_PATH": "/data/warehouse.duckdb",
-        "DBT_PROFILES_DIR": "/p",
-        "DO_NOT_TRACK": "1",
-        "LC_ALL": "C.UTF-8",
-    }
+    assert child_environment({**secrets, **needed}) == needed
 
 
 def test_a_child_dies_when_its_parent_is_killed_with_sigkill() -> None:

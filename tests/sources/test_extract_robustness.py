@@ -12,7 +12,7 @@ from pipeline.extract.run import run_extract
 from pipeline.simulator.model import FaultConfig
 from pipeline.simulator.server import start_in_thread
 from pipeline.warehouse import connect
-from tests.support.extract import TABLES, make_world, query, settings_for
+from tests.support.extract import TABLES, make_world, point_cli_at, query, settings_for
 from tests.support.files import files_containing
 
 USERS = 300
@@ -46,10 +46,7 @@ def test_a_wrong_key_ends_with_one_line_and_writes_nothing(
     world = make_world(50)
     data_dir = tmp_path / "data"
     with start_in_thread(world) as simulator:
-        monkeypatch.setenv("ATLASSIAN_API_BASE_URL", simulator.base_url)
-        monkeypatch.setenv("ATLASSIAN_ORG_ID", next(iter(world.orgs)))
-        monkeypatch.setenv("ATLASSIAN_API_KEY", "not-the-key-0123456789")
-        monkeypatch.setenv("SEATWATCH_DATA_DIR", str(data_dir))
+        point_cli_at(monkeypatch, simulator.base_url, world, key="not-the-key-0123456789", data_dir=data_dir)
         code = main(["extract", "--quiet"])
     err = capsys.readouterr().err.strip()
     assert code != 0
@@ -63,9 +60,7 @@ def test_an_unknown_org_names_the_variable(
 ) -> None:
     world = make_world(50)
     with start_in_thread(world) as simulator:
-        monkeypatch.setenv("ATLASSIAN_API_BASE_URL", simulator.base_url)
-        monkeypatch.setenv("ATLASSIAN_ORG_ID", "no-such-org")
-        monkeypatch.setenv("ATLASSIAN_API_KEY", world.api_key)
+        point_cli_at(monkeypatch, simulator.base_url, world, org_id="no-such-org")
         code = main(["extract", "--quiet"])
     err = capsys.readouterr().err.strip()
     assert code != 0 and len(err.splitlines()) == 1 and "ATLASSIAN_ORG_ID" in err
@@ -81,10 +76,7 @@ def test_the_api_key_appears_in_no_log_no_table_and_no_file(
     data_dir = tmp_path / "data"
     caplog.set_level(logging.DEBUG)
     with start_in_thread(world) as simulator:
-        monkeypatch.setenv("ATLASSIAN_API_BASE_URL", simulator.base_url)
-        monkeypatch.setenv("ATLASSIAN_ORG_ID", next(iter(world.orgs)))
-        monkeypatch.setenv("ATLASSIAN_API_KEY", world.api_key)
-        monkeypatch.setenv("SEATWATCH_DATA_DIR", str(data_dir))
+        point_cli_at(monkeypatch, simulator.base_url, world, data_dir=data_dir)
         assert main(["extract"]) == 0
     output = capsys.readouterr()
     for text in (output.out, output.err, caplog.text):
@@ -105,10 +97,7 @@ def test_a_scoped_key_ends_with_one_line_naming_the_fix_and_the_missing_data(
 ) -> None:
     world = make_world(30, scoped_key=True)
     with start_in_thread(world) as simulator:
-        monkeypatch.setenv("ATLASSIAN_API_BASE_URL", simulator.base_url)
-        monkeypatch.setenv("ATLASSIAN_ORG_ID", next(iter(world.orgs)))
-        monkeypatch.setenv("ATLASSIAN_API_KEY", world.api_key)
-        monkeypatch.setenv("SEATWATCH_DATA_DIR", str(tmp_path / "data"))
+        point_cli_at(monkeypatch, simulator.base_url, world, data_dir=tmp_path / "data")
         code = main(["extract", "--quiet"])
     err = capsys.readouterr().err.strip().splitlines()
     # A scoped key is configuration the admin fixes (issue 12): exit 2.

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from pipeline.config.seeds import product_aliases, product_key
 from pipeline.config.settings import Settings, load_settings
@@ -22,6 +23,24 @@ START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 def make_world(users: int = 500, *, faults: FaultConfig | None = None, **options: Any) -> World:
     config = SimulatorConfig(users=users, seed=11, start=START, faults=faults or FaultConfig(), **options)
     return World(config)
+
+
+def point_cli_at(
+    monkeypatch: pytest.MonkeyPatch,
+    base_url: str,
+    world: World,
+    *,
+    org_id: str | None = None,
+    key: str | None = None,
+    data_dir: Path | None = None,
+) -> None:
+    """Point an in-process ``seatwatch`` command at ``world`` served on ``base_url``: its first org and its
+    key unless ``org_id`` or ``key`` say otherwise, and ``data_dir`` as the data folder when given."""
+    monkeypatch.setenv("ATLASSIAN_API_BASE_URL", base_url)
+    monkeypatch.setenv("ATLASSIAN_ORG_ID", next(iter(world.orgs)) if org_id is None else org_id)
+    monkeypatch.setenv("ATLASSIAN_API_KEY", world.api_key if key is None else key)
+    if data_dir is not None:
+        monkeypatch.setenv("SEATWATCH_DATA_DIR", str(data_dir))
 
 
 def settings_for(

@@ -55,6 +55,19 @@ def request_json(request: httpx.Request) -> Any:
     return json.loads(request.content) if request.content else None
 
 
+def two_pages(first: Any, then: Any, *, cursor_in: str = "query") -> Handler:
+    """An endpoint of two pages: ``first`` until the request carries a cursor, then ``then``.
+
+    ``cursor_in`` is where the client sends it: the query string (GET) or the JSON body (v2 POST searches).
+    """
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        sent = request.url.params if cursor_in == "query" else request_json(request)
+        return reply(body=then if "cursor" in sent else first)
+
+    return handle
+
+
 class FakeApi:
     """Routes ``(method, path)`` to handlers and records every request it receives."""
 

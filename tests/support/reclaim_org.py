@@ -81,6 +81,11 @@ class ReclaimOrg:
             code = main(list(argv))
         return code, out.getvalue(), err.getvalue()
 
+    def apply_plan(self, monkeypatch: pytest.MonkeyPatch, *, max_actions: int) -> tuple[int, str, str]:
+        """``seatwatch reclaim apply`` of this org's plan, confirmed, at most ``max_actions`` actions."""
+        argv = ("reclaim", "apply", "--plan", str(self.plan_path), "--yes", "--max", str(max_actions))
+        return self.cli(monkeypatch, *argv)
+
 
 def demo_extract_moment(published: Path) -> tuple[str, Any]:
     with connect(published, read_only=True) as con:

@@ -179,11 +179,7 @@ seat_matches as (
             exists (
                 select 1
                 from ever_granted
-                where
-                    ever_granted.org_id = observed_seats.org_id
-                    and ever_granted.account_id = observed_seats.account_id
-                    and ever_granted.product_key = observed_seats.product_key
-                    and ever_granted.site_id = observed_seats.site_id
+                where {{ same_seat('ever_granted', 'observed_seats') }}
             )
             or exists (
                 select 1
@@ -196,11 +192,7 @@ seat_matches as (
         ) as is_ex_seat
     from observed_seats
     left join access
-        on
-            observed_seats.org_id = access.org_id
-            and observed_seats.account_id = access.account_id
-            and observed_seats.product_key = access.product_key
-            and observed_seats.site_id = access.site_id
+        on {{ same_seat('observed_seats', 'access') }}
 ),
 
 matching as (

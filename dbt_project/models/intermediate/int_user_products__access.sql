@@ -138,11 +138,7 @@ listed_direct as (
         and not exists (
             select 1
             from member_grants
-            where
-                member_grants.org_id = listed_access.org_id
-                and member_grants.account_id = listed_access.account_id
-                and member_grants.product_key = listed_access.product_key
-                and member_grants.site_id = listed_access.site_id
+            where {{ same_seat('member_grants', 'listed_access') }}
         )
 ),
 
@@ -159,11 +155,7 @@ assigned_direct as (
         and not exists (
             select 1
             from seat_grants
-            where
-                seat_grants.org_id = as_of_assigned_roles.org_id
-                and seat_grants.account_id = as_of_assigned_roles.account_id
-                and seat_grants.product_key = as_of_assigned_roles.product_key
-                and seat_grants.site_id = as_of_assigned_roles.site_id
+            where {{ same_seat('seat_grants', 'as_of_assigned_roles') }}
         )
 ),
 
@@ -199,17 +191,9 @@ final as (
         other_instances.other_products_granted_by_granting_groups
     from access
     left join admin_instances
-        on
-            access.org_id = admin_instances.org_id
-            and access.account_id = admin_instances.account_id
-            and access.product_key = admin_instances.product_key
-            and access.site_id = admin_instances.site_id
+        on {{ same_seat('access', 'admin_instances') }}
     left join other_instances
-        on
-            access.org_id = other_instances.org_id
-            and access.account_id = other_instances.account_id
-            and access.product_key = other_instances.product_key
-            and access.site_id = other_instances.site_id
+        on {{ same_seat('access', 'other_instances') }}
 )
 
 select * from final

@@ -42,11 +42,7 @@ seats as (
         product_activity.last_active_date
     from access
     full outer join product_activity
-        on
-            access.org_id = product_activity.org_id
-            and access.account_id = product_activity.account_id
-            and access.product_key = product_activity.product_key
-            and access.site_id = product_activity.site_id
+        on {{ same_seat('access', 'product_activity') }}
 ),
 
 -- Seats of accounts that no listing knows (a stale group membership) cannot be judged: left out.

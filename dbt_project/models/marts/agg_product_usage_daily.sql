@@ -1,15 +1,7 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['org_id', 'snapshot_date', 'product_key'],
-        on_schema_change='append_new_columns',
-        full_refresh=false,
-    )
-}}
+{{ daily_history(['org_id', 'snapshot_date', 'product_key']) }}
 
 -- History: one row per (org, snapshot day, product), appended by every dbt run; re-running a day
--- replaces it (see fct_user_status_daily for why history is never rebuilt).
+-- replaces it (see macros/daily_history.sql for why history is never rebuilt).
 -- The *_users columns count people (a user with seats on two sites of one product counts once, judged
 -- on their most recent activity in the product); candidates and cost count seats.
 with

@@ -42,11 +42,7 @@ final as (
         seats.as_of_date
     from seat_groups
     inner join seats
-        on
-            seat_groups.org_id = seats.org_id
-            and seat_groups.account_id = seats.account_id
-            and seat_groups.product_key = seats.product_key
-            and seat_groups.site_id = seats.site_id
+        on {{ same_seat('seat_groups', 'seats') }}
     left join groups
         on
             seat_groups.org_id = groups.org_id

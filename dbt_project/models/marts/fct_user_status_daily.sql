@@ -1,18 +1,7 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['org_id', 'snapshot_date', 'account_id'],
-        on_schema_change='append_new_columns',
-        full_refresh=false,
-    )
-}}
+{{ daily_history(['org_id', 'snapshot_date', 'account_id']) }}
 
--- History: one row per (org, snapshot day, user), appended by every dbt run.
--- snapshot_date is the UTC date of the as-of run's extracted_at, so re-running dbt on the same day (or
--- after a second extract that day) replaces that day instead of adding a second one. Past days cannot be
--- rebuilt from raw (group grants are replaced on every load), so `full_refresh=false` keeps the history
--- through a `dbt build --full-refresh`; drop the table by hand to really start over.
+-- History: one row per (org, snapshot day, user), appended by every dbt run (macros/daily_history.sql says
+-- how a day is replaced and why the history is never rebuilt).
 with
 
 users as (

@@ -74,11 +74,7 @@ checked as (
             and journal.group_id = member_keys.group_id
             and journal.account_id = member_keys.account_id
     left join seat_keys
-        on
-            journal.org_id = seat_keys.org_id
-            and journal.account_id = seat_keys.account_id
-            and journal.product_key = seat_keys.product_key
-            and journal.site_id = seat_keys.site_id
+        on {{ same_seat('journal', 'seat_keys') }}
     left join users
         on
             journal.org_id = users.org_id
