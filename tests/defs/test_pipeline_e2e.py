@@ -1,5 +1,6 @@
 """The daily job end to end, in process, against a simulator thread: two simulated days, a reader holding
-the published copy, and ground truth."""
+the published copy, and ground truth; then a third day on which the activity data names an unknown product,
+and the fail safe stops reclaim for the whole run."""
 
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from pipeline.cli import main
 from pipeline.commands.runner import failed_checks, run_daily_job
 from pipeline.config.settings import load_settings
 from pipeline.readers.step_failures import step_failures
@@ -18,7 +20,7 @@ from pipeline.simulator.world import World
 from pipeline.warehouse import connect
 from tests.support.extract import point_cli_at
 
-pytestmark = pytest.mark.slow(runs=2)
+pytestmark = pytest.mark.slow(runs=3)
 
 # A process of its own, as a BI tool would be: it opens the published copy, answers, waits, answers again.
 READER = """
@@ -58,7 +60,7 @@ def _assert_matches_truth(published: Path, world: World) -> None:
     assert wrong == {}
 
 
-def test_two_simulated_days(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_three_simulated_days(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     # A day before now, whatever the time of day: the first run's activity, complete through now - 48 h, is
     # stale by the time its check runs; after one simulated day the world is at now, so activity is fresh.
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=1)
@@ -95,4 +97,22 @@ def test_two_simulated_days(monkeypatch: pytest.MonkeyPatch) -> None:
             dates = con.execute("select distinct snapshot_date from marts.fct_user_status_daily").fetchall()
         assert sorted(date for (date,) in dates) == [start.date(), world.now.date()]
         _assert_matches_truth(settings.published_path, world)
+
+        # Day 3: the activity data names a product no alias knows (a key renamed upstream). The fail safe
+        # stops reclaim for the whole run: one line that names the key and the seed to fix, exit 1, and no
+        # seat is published as cleanup_ready.
+        world.config.activity_key_renames = {"jira-software": "jira-unicorn"}
+        world.advance(1)
+        capsys.readouterr()
+        assert main(["run", "--quiet"]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1, err
+        assert "jira-unicorn" in err[0] and "product_aliases.csv" in err[0] and "cleanup_ready" in err[0]
+        with connect(settings.published_path, read_only=True) as con:
+            lanes = dict(
+                con.execute(
+                    "select reclaim_lane, count(*) from marts.license_reclamation_plan group by all"
+                ).fetchall()
+            )
+        assert lanes.get("needs_review", 0) > 0 and "cleanup_ready" not in lanes
         # A re-run on the same simulated day that changes no event row: test_events_follow_api_clock.py.
