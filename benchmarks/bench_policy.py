@@ -340,12 +340,14 @@ def evaluate(facts: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
         if not notice:
             unjoined.append(write["account_id"])
             continue
+        # the notices of that seat open when it was removed: a notice closed earlier (cancelled, or applied
+        # before the simulator's admins restored the seat and it was noticed again) is another round's
         preceding = [
             n
             for n in by_key[notice["action_key"]]
             if n["sent_at"] is not None
             and n["sent_at"] <= write["at"]
-            and not (n["state"] == "cancelled" and n["closed_at"] <= write["at"])
+            and (n["closed_at"] is None or n["closed_at"] >= write["at"])
         ]
         if len(preceding) != 1:
             not_one.append(write["account_id"])
@@ -360,6 +362,8 @@ def evaluate(facts: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
           f"({len(early)} early)")  # fmt: skip
     keys = Counter((n["action_key"], n["apply_run_id"]) for n in applied)
     check(max(keys.values(), default=1) == 1, "each removed seat had exactly one notice acted on")
+    rounds = Counter(n["action_key"] for n in applied)
+    again = sum(1 for count in rounds.values() if count > 1)
 
     # people active after their notice
     came_back = {a["account_id"] for a in facts["activity"]}
@@ -422,6 +426,7 @@ def evaluate(facts: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
         "moved_out_days": [min(moved_by, default=0), max(moved_by, default=0)],
         "removal_writes": len(removal_writes), "removed_seats": len(applied),
         "people_removed": len({w["account_id"] for w in removal_writes}),
+        "seats_removed_again": again,  # restored by the simulator's admins, noticed and removed again
         "people_active_after_notice": len(came_back), "their_notices": len(their),
         "their_notices_cancelled": kept, "removals_of_them": len(set(bad_removals)),
         "max_seats_removed_a_day": max_seats, "max_removal_writes_a_day": max_writes, "cap": cap,
