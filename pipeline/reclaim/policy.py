@@ -181,15 +181,14 @@ def _api_clock(settings: Settings, client_options: Mapping[str, Any] | None) -> 
         return api.server_now().astimezone(UTC)
 
 
-def _new_rows(
-    decision: Decision, unsent: list[Notice], run_id: str, now: datetime, sender: str | None
-) -> list[dict]:
-    # One message per person per run: new seats join a message of theirs that is still unsent.
-    pending = {(n.org_id, n.account_id): n.message_id for n in unsent}
+def _new_rows(decision: Decision, run_id: str, now: datetime, sender: str | None) -> list[dict]:
+    # One message per person per run for the seats this run notices. A message an earlier run left unsent
+    # is resent as it was: it may have reached the server (a kill between its 250 and the journal), and a
+    # receiver drops a Message-ID it has seen, so seats noticed since never join it.
     rows = []
     for action in decision.new:
         person = (action["org_id"], action["account_id"])
-        mid = pending.setdefault(person, message_id("notice", *person, run_id, sender=sender))
+        mid = message_id("notice", *person, run_id, sender=sender)
         rows.append(
             {
                 "notice_id": action_id("notice", run_id, action["action_key"]),
@@ -363,7 +362,7 @@ def run_policy(
             for notice, reason in decision.cancel:
                 notices.settle(notice.notice_id, CANCELLED, reason=reason, at=now)
                 outcome.cancelled.append(notice)
-            notices.add_planned(_new_rows(decision, decision.unsent, run_id, now, policy.notice_from))
+            notices.add_planned(_new_rows(decision, run_id, now, policy.notice_from))
             _send(settings, notices, channels, now, outcome)
             if policy.removes and decision.due:
                 _apply_due(settings, notices, plan, decision, run_id, now, outcome, say, client_options)

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, date, datetime
 
 from pipeline.reclaim.notices import Notice
-from pipeline.reclaim.policy import MAX_REMOVALS_PER_DAY, decide
+from pipeline.reclaim.policy import MAX_REMOVALS_PER_DAY, Decision, _new_rows, decide
 
 TODAY = date(2026, 12, 21)
 
@@ -75,3 +75,18 @@ def test_a_pass_notices_cancels_and_finds_what_is_due() -> None:
     assert not decide(plan, journal, seats, TODAY, "notify", applied_today=0).due
     assert decide(plan, journal, seats, TODAY, "enforce", applied_today=MAX_REMOVALS_PER_DAY).cap == 0
     assert decide(plan, journal, seats, TODAY, "enforce", applied_today=20).cap == MAX_REMOVALS_PER_DAY - 20
+
+
+def test_a_seat_noticed_after_a_message_left_unsent_goes_in_a_message_of_its_own() -> None:
+    """A message an earlier run left ``planned`` may have reached the server (a kill between its 250 and the
+    journal): the next run resends it as it was, under its Message-ID, which a receiver that saw it drops.
+    A seat noticed since must not ride in it, or its holder would never read of it before the removal."""
+    earlier = _notice("p", "planned", None)  # run r0's message <m-p@x>, Jira
+    decision = Decision(new=[_action("p", "confluence"), _action("p", "bitbucket"), _action("q")])
+    now = datetime(2026, 12, 21, tzinfo=UTC)
+    rows = _new_rows(decision, "r1", now, "seatwatch@example.com")
+    ids = {row["action_key"].split("/")[3]: row["message_id"] for row in rows if row["account_id"] == "p"}
+    assert earlier.message_id not in ids.values()
+    # still one message per person for what this run notices
+    assert ids["confluence"] == ids["bitbucket"]
+    assert len({row["message_id"] for row in rows}) == 2
