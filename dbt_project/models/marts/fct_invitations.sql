@@ -45,8 +45,7 @@ acceptances as (
     from invitations
     inner join known_activity
         on
-            invitations.org_id = known_activity.org_id
-            and invitations.account_id = known_activity.account_id
+            {{ same_in_org('invitations', 'known_activity', 'account_id') }}
             and (
                 invitations.invited_at <= known_activity.last_active_at
                 or (
@@ -76,14 +75,9 @@ statused as (
     inner join as_of
         on invitations.org_id = as_of.org_id
     left join acceptances
-        on
-            invitations.org_id = acceptances.org_id
-            and invitations.account_id = acceptances.account_id
-            and invitations.invited_at = acceptances.invited_at
+        on {{ same_in_org('invitations', 'acceptances', ['account_id', 'invited_at']) }}
     left join users
-        on
-            invitations.org_id = users.org_id
-            and invitations.account_id = users.account_id
+        on {{ same_in_org('invitations', 'users', 'account_id') }}
 ),
 
 final as (
