@@ -29,7 +29,7 @@ known_activity as (
     from observations
     inner join as_of
         on observations.org_id = as_of.org_id
-    where observations.observed_at is null or observations.observed_at <= as_of.extracted_at
+    where {{ known_at_as_of('observations', 'as_of') }}
 ),
 
 acceptances as (
@@ -38,10 +38,7 @@ acceptances as (
         invitations.account_id,
         invitations.invited_at,
         -- an observation with a date only cannot be earlier than the invite on the same day
-        min(greatest(
-            coalesce(known_activity.last_active_at, cast(known_activity.last_active_date as timestamptz)),
-            invitations.invited_at
-        )) as accepted_at
+        min(greatest({{ active_at('known_activity') }}, invitations.invited_at)) as accepted_at
     from invitations
     inner join known_activity
         on
