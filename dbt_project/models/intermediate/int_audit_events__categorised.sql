@@ -27,9 +27,7 @@ labelled as (
             as match_text
     from events
     left join event_actions
-        on
-            events.org_id = event_actions.org_id
-            and events.action = event_actions.action
+        on {{ same_in_org('events', 'event_actions', 'action') }}
     left join action_categories
         on events.action = action_categories.action
 ),

@@ -28,13 +28,9 @@ final as (
         grants.role_id in {{ sql_string_list(var('admin_role_ids')) }} as is_admin_role
     from memberships
     inner join grants
-        on
-            memberships.org_id = grants.org_id
-            and memberships.group_id = grants.group_id
+        on {{ same_in_org('memberships', 'grants', 'group_id') }}
     left join groups
-        on
-            memberships.org_id = groups.org_id
-            and memberships.group_id = groups.group_id
+        on {{ same_in_org('memberships', 'groups', 'group_id') }}
     where grants.product_key is not null and grants.site_id is not null
 )
 

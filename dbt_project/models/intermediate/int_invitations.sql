@@ -47,9 +47,7 @@ fallback_invitations as (
         and not exists (
             select 1
             from invite_events
-            where
-                invite_events.org_id = users.org_id
-                and invite_events.account_id = users.account_id
+            where {{ same_in_org('invite_events', 'users', 'account_id') }}
         )
 ),
 

@@ -185,8 +185,7 @@ seat_matches as (
                 select 1
                 from revocations
                 where
-                    revocations.org_id = observed_seats.org_id
-                    and revocations.account_id = observed_seats.account_id
+                    {{ same_in_org('revocations', 'observed_seats', 'account_id') }}
                     and coalesce(revocations.site_id = observed_seats.site_id, true)
             )
         ) as is_ex_seat
@@ -215,7 +214,7 @@ bulk_listing as (
         and not exists (
             select 1
             from listed_access
-            where listed_access.org_id = as_of.org_id and listed_access.snapshot_date = as_of.snapshot_date
+            where {{ same_in_org('listed_access', 'as_of', 'snapshot_date') }}
         )
         and exists (
             select 1
@@ -226,7 +225,7 @@ bulk_listing as (
         ) as is_bulk_listing_empty
     from as_of
     left join extract_runs
-        on as_of.org_id = extract_runs.org_id and as_of.run_id = extract_runs.run_id
+        on {{ same_in_org('as_of', 'extract_runs', 'run_id') }}
 ),
 
 final as (
@@ -244,7 +243,7 @@ final as (
             as is_activity_unmatched
     from products
     left join matching
-        on products.org_id = matching.org_id and products.product_key = matching.product_key
+        on {{ same_in_org('products', 'matching', 'product_key') }}
     left join unknown_keys
         on products.org_id = unknown_keys.org_id
     left join bulk_listing

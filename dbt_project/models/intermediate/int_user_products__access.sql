@@ -64,8 +64,7 @@ other_instances as (
     from seat_grants
     inner join group_instances
         on
-            seat_grants.org_id = group_instances.org_id
-            and seat_grants.group_id = group_instances.group_id
+            {{ same_in_org('seat_grants', 'group_instances', 'group_id') }}
             and (
                 seat_grants.product_key != group_instances.product_key
                 or seat_grants.site_id != group_instances.site_id
@@ -78,9 +77,7 @@ as_of_assigned_roles as (
     select assigned_roles.*
     from assigned_roles
     inner join as_of
-        on
-            assigned_roles.org_id = as_of.org_id
-            and assigned_roles.snapshot_date = as_of.snapshot_date
+        on {{ same_in_org('assigned_roles', 'as_of', 'snapshot_date') }}
     where
         not assigned_roles.is_inferred_only
         and assigned_roles.product_key is not null
@@ -129,9 +126,7 @@ listed_direct as (
         listed_access.site_id
     from listed_access
     inner join as_of
-        on
-            listed_access.org_id = as_of.org_id
-            and listed_access.snapshot_date = as_of.snapshot_date
+        on {{ same_in_org('listed_access', 'as_of', 'snapshot_date') }}
     where
         listed_access.product_key is not null
         and listed_access.site_id is not null

@@ -10,16 +10,14 @@ as_of as (
     select * from {{ ref('int_orgs__as_of') }}
 ),
 
--- What the as-of run could know: observations made after it (by a run that did not succeed) wait.
 known as (
     select
         observations.*,
-        -- a date without a time of day counts as midnight UTC of that date
-        coalesce(observations.last_active_at, cast(observations.last_active_date as timestamptz)) as active_at
+        {{ active_at('observations') }} as active_at
     from observations
     inner join as_of
         on observations.org_id = as_of.org_id
-    where observations.observed_at is null or observations.observed_at <= as_of.extracted_at
+    where {{ known_at_as_of('observations', 'as_of') }}
 ),
 
 final as (

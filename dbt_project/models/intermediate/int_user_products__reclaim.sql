@@ -63,15 +63,11 @@ joined as (
         {{ days_since('seats.last_active_date', 'users.as_of_date') }} as days_since_last_active
     from seats
     inner join users
-        on
-            seats.org_id = users.org_id
-            and seats.account_id = users.account_id
+        on {{ same_in_org('seats', 'users', 'account_id') }}
     left join product_policies
         on seats.product_key = product_policies.product_key
     left join product_trust
-        on
-            seats.org_id = product_trust.org_id
-            and seats.product_key = product_trust.product_key
+        on {{ same_in_org('seats', 'product_trust', 'product_key') }}
 ),
 
 measured as (

@@ -86,13 +86,9 @@ joined as (
         exempt_accounts.reason as listed_exempt_reason
     from latest_listing
     inner join presence
-        on
-            latest_listing.org_id = presence.org_id
-            and latest_listing.account_id = presence.account_id
+        on {{ same_in_org('latest_listing', 'presence', 'account_id') }}
     left join removals
-        on
-            latest_listing.org_id = removals.org_id
-            and latest_listing.account_id = removals.account_id
+        on {{ same_in_org('latest_listing', 'removals', 'account_id') }}
     left join exempt_accounts
         on latest_listing.account_id = exempt_accounts.account_id
 ),

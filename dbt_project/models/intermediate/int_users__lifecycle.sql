@@ -57,13 +57,9 @@ joined as (
     inner join as_of
         on users.org_id = as_of.org_id
     left join user_activity
-        on
-            users.org_id = user_activity.org_id
-            and users.account_id = user_activity.account_id
+        on {{ same_in_org('users', 'user_activity', 'account_id') }}
     left join latest_invitations
-        on
-            users.org_id = latest_invitations.org_id
-            and users.account_id = latest_invitations.account_id
+        on {{ same_in_org('users', 'latest_invitations', 'account_id') }}
 ),
 
 final as (

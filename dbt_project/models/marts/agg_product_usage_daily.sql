@@ -106,17 +106,11 @@ final as (
     inner join as_of
         on products.org_id = as_of.org_id
     left join people
-        on
-            products.org_id = people.org_id
-            and products.product_key = people.product_key
+        on {{ same_in_org('products', 'people', 'product_key') }}
     left join candidates
-        on
-            products.org_id = candidates.org_id
-            and products.product_key = candidates.product_key
+        on {{ same_in_org('products', 'candidates', 'product_key') }}
     left join capacity
-        on
-            products.org_id = capacity.org_id
-            and products.product_key = capacity.product_key
+        on {{ same_in_org('products', 'capacity', 'product_key') }}
 )
 
 select * from final

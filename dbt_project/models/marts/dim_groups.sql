@@ -54,13 +54,9 @@ final as (
             as is_admin_group
     from groups
     left join members
-        on
-            groups.org_id = members.org_id
-            and groups.group_id = members.group_id
+        on {{ same_in_org('groups', 'members', 'group_id') }}
     left join granted
-        on
-            groups.org_id = granted.org_id
-            and groups.group_id = granted.group_id
+        on {{ same_in_org('groups', 'granted', 'group_id') }}
 )
 
 select * from final

@@ -59,9 +59,7 @@ final as (
         users.department
     from users
     left join seat_counts
-        on
-            users.org_id = seat_counts.org_id
-            and users.account_id = seat_counts.account_id
+        on {{ same_in_org('users', 'seat_counts', 'account_id') }}
 )
 
 select * from final

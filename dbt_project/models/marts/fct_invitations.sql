@@ -29,7 +29,7 @@ known_activity as (
     from observations
     inner join as_of
         on observations.org_id = as_of.org_id
-    where observations.observed_at is null or observations.observed_at <= as_of.extracted_at
+    where {{ known_at_as_of('observations', 'as_of') }}
 ),
 
 acceptances as (
@@ -38,15 +38,11 @@ acceptances as (
         invitations.account_id,
         invitations.invited_at,
         -- an observation with a date only cannot be earlier than the invite on the same day
-        min(greatest(
-            coalesce(known_activity.last_active_at, cast(known_activity.last_active_date as timestamptz)),
-            invitations.invited_at
-        )) as accepted_at
+        min(greatest({{ active_at('known_activity') }}, invitations.invited_at)) as accepted_at
     from invitations
     inner join known_activity
         on
-            invitations.org_id = known_activity.org_id
-            and invitations.account_id = known_activity.account_id
+            {{ same_in_org('invitations', 'known_activity', 'account_id') }}
             and (
                 invitations.invited_at <= known_activity.last_active_at
                 or (
@@ -76,14 +72,9 @@ statused as (
     inner join as_of
         on invitations.org_id = as_of.org_id
     left join acceptances
-        on
-            invitations.org_id = acceptances.org_id
-            and invitations.account_id = acceptances.account_id
-            and invitations.invited_at = acceptances.invited_at
+        on {{ same_in_org('invitations', 'acceptances', ['account_id', 'invited_at']) }}
     left join users
-        on
-            invitations.org_id = users.org_id
-            and invitations.account_id = users.account_id
+        on {{ same_in_org('invitations', 'users', 'account_id') }}
 ),
 
 final as (

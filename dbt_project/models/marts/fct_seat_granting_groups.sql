@@ -44,9 +44,7 @@ final as (
     inner join seats
         on {{ same_seat('seat_groups', 'seats') }}
     left join groups
-        on
-            seat_groups.org_id = groups.org_id
-            and seat_groups.group_id = groups.group_id
+        on {{ same_in_org('seat_groups', 'groups', 'group_id') }}
 )
 
 select * from final

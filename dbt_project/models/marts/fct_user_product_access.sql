@@ -36,9 +36,7 @@ final as (
         seats.first_active_at
     from seats
     left join sites
-        on
-            seats.org_id = sites.org_id
-            and seats.site_id = sites.site_id
+        on {{ same_in_org('seats', 'sites', 'site_id') }}
 )
 
 select * from final

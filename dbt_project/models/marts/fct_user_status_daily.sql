@@ -43,9 +43,7 @@ final as (
     inner join as_of
         on users.org_id = as_of.org_id
     left join seat_summary
-        on
-            users.org_id = seat_summary.org_id
-            and users.account_id = seat_summary.account_id
+        on {{ same_in_org('users', 'seat_summary', 'account_id') }}
 )
 
 select * from final

@@ -39,13 +39,9 @@ final as (
         seats.last_active_date
     from seats
     inner join users
-        on
-            seats.org_id = users.org_id
-            and seats.account_id = users.account_id
+        on {{ same_in_org('seats', 'users', 'account_id') }}
     left join sites
-        on
-            seats.org_id = sites.org_id
-            and seats.site_id = sites.site_id
+        on {{ same_in_org('seats', 'sites', 'site_id') }}
     where seats.is_reclaim_candidate and seats.reclaim_lane != 'protected'
 )
 

@@ -38,9 +38,7 @@ final as (
         as_of.run_id is not null as is_as_of_run
     from extract_runs
     left join as_of
-        on
-            extract_runs.org_id = as_of.org_id
-            and extract_runs.run_id = as_of.run_id
+        on {{ same_in_org('extract_runs', 'as_of', 'run_id') }}
 )
 
 select * from final

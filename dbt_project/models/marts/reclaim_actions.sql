@@ -65,20 +65,13 @@ checked as (
     left join as_of
         on journal.org_id = as_of.org_id
     left join extract_runs
-        on
-            as_of.org_id = extract_runs.org_id
-            and as_of.run_id = extract_runs.run_id
+        on {{ same_in_org('as_of', 'extract_runs', 'run_id') }}
     left join member_keys
-        on
-            journal.org_id = member_keys.org_id
-            and journal.group_id = member_keys.group_id
-            and journal.account_id = member_keys.account_id
+        on {{ same_in_org('journal', 'member_keys', ['group_id', 'account_id']) }}
     left join seat_keys
         on {{ same_seat('journal', 'seat_keys') }}
     left join users
-        on
-            journal.org_id = users.org_id
-            and journal.account_id = users.account_id
+        on {{ same_in_org('journal', 'users', 'account_id') }}
 ),
 
 verified as (
