@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 from pathlib import Path
 
 import pipeline
@@ -150,6 +151,29 @@ def test_every_command_lives_in_pipeline_commands() -> None:
         and node.func.attr == "add_parser"
     ]
     assert outside == []
+
+
+def _constants(tree: ast.Module) -> dict[str, object]:
+    """The module's UPPER_CASE names bound to a literal (a number, a string, a tuple of them, ...)."""
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id.isupper():
+                    with contextlib.suppress(ValueError):  # not a literal: a call, a name, an expression
+                        found[target.id] = ast.literal_eval(node.value)
+    return found
+
+
+def test_no_constant_is_defined_twice() -> None:
+    """One fact, one home: a name bound to the same literal in two modules is one constant written twice
+    (shared ones live in pipeline/config/shared.py)."""
+    homes: dict[tuple[str, str], list[str]] = {}
+    for path, tree in _modules():
+        for name, value in _constants(tree).items():
+            homes.setdefault((name, repr(value)), []).append(str(path.relative_to(ROOT)))
+    assert {name: where for (name, _), where in homes.items() if len(where) > 1} == {}
 
 
 def test_no_module_imports_a_private_module_of_another_package() -> None:

@@ -25,10 +25,10 @@ from pipeline.atlassian.pagination import (
     stream_pages,
     url_link_pages,
 )
+from pipeline.config.shared import ALL_DIRECTORIES
 
 log = logging.getLogger("seatwatch.api")
 
-ALL_DIRECTORIES = "-"
 # Per-account refusals one per-user fan-out (last-active dates, role assignments) accepts before it takes
 # the refusals for systemic (besides "more than half of the accounts").
 PER_USER_FAILURES_TOLERATED = 5

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from pipeline.config.shared import ALL_DIRECTORIES
 from pipeline.simulator import serialize
 from pipeline.simulator.errors import Codes
 from pipeline.simulator.model import Group, Org, User
@@ -30,7 +31,6 @@ from pipeline.simulator.params import (
 from pipeline.simulator.state import api_base, codes_for, find_org, json_response, state_of
 from pipeline.simulator.world import World
 
-ALL_DIRECTORIES = "-"
 DEFAULT_LIMIT = 50  # documented for search; assumed for GET
 MAX_LIMIT = 100
 

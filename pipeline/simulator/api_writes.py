@@ -15,8 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from pipeline.config.shared import ALL_DIRECTORIES
 from pipeline.simulator import faults
-from pipeline.simulator.api_v2 import ALL_DIRECTORIES, user_directories
+from pipeline.simulator.api_v2 import user_directories
 from pipeline.simulator.errors import ApiError, Codes
 from pipeline.simulator.model import Group, Org, User
 from pipeline.simulator.params import body_str, json_body

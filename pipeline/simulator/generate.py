@@ -11,11 +11,11 @@ import random
 import string
 from datetime import datetime, timedelta
 
+from pipeline.config.shared import AUDIT_RETENTION_DAYS
 from pipeline.simulator import activity
 from pipeline.simulator.access import access_map, ensure_capacity
 from pipeline.simulator.events import login_event, make_event, subject_label
 from pipeline.simulator.model import (
-    AUDIT_RETENTION_DAYS,
     ORG_ADMIN,
     PRODUCT_NAMES,
     PRODUCTS,

@@ -45,9 +45,6 @@ ROLE_ADMIN = "atlassian/admin"
 ORG_ADMIN = "atlassian/org-admin"
 SITE_ADMIN = "atlassian/site-admin"
 
-# The audit log keeps 180 days (Atlassian's documented retention).
-AUDIT_RETENTION_DAYS = 180
-
 DEFAULT_RATE_LIMITS = {"events": 10, "last_active": 200, "default": 600}
 
 # Allowed values of the API-variant fields of SimulatorConfig (the first is the default).

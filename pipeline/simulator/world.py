@@ -10,13 +10,13 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
+from pipeline.config.shared import AUDIT_RETENTION_DAYS
 from pipeline.simulator import activity
 from pipeline.simulator.access import access_map, seats_of, usage_counts
 from pipeline.simulator.events import EVENT_ACTIONS
 from pipeline.simulator.evolve import evolve_day
 from pipeline.simulator.generate import generate_org
 from pipeline.simulator.model import (
-    AUDIT_RETENTION_DAYS,
     AuditEvent,
     EventAction,
     Group,

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
+from pipeline.config.shared import AUDIT_RETENTION_DAYS
 from pipeline.simulator.model import (
-    AUDIT_RETENTION_DAYS,
     ORG_ADMIN,
     ROLE_USER,
     SITE_ADMIN,

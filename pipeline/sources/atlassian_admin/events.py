@@ -13,12 +13,10 @@ from typing import Any
 
 import dlt
 
-from pipeline.config.shared import ProgressFn
+from pipeline.config.shared import AUDIT_RETENTION_DAYS, ProgressFn
 from pipeline.sources.atlassian_admin import mappers, schema
 from pipeline.sources.atlassian_admin.run import OrgSession, OrgTally, RunTally
 
-# The org audit log keeps 180 days; a first load takes all of it (invites live only there).
-AUDIT_RETENTION_DAYS = 180
 # Each run re-reads the audit log from this long before the newest processing time it loaded. `from`
 # filters on event time, and an event can be processed hours after it happened (Atlassian documents no
 # bound; the simulator delays up to 8 h), so a late arrival is still read. Re-read events merge on their

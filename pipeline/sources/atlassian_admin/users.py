@@ -25,7 +25,7 @@ from pipeline.sources.atlassian_admin.run import OrgSession, ReadFailures, RunIn
 
 log = logging.getLogger("seatwatch.extract")
 
-USERS_PAGE_SIZE = 100
+USERS_SEARCH_LIMIT = 100  # the most users a v2 search page holds
 BASE_EXPAND = ["groups", "platformRoles", "counts.resources"]  # every listing asks for these
 # Statuses of v2 search errors that mean "this expand or endpoint is not available here".
 _UNSUPPORTED_STATUSES = {400, 404, 405, 501}
@@ -48,7 +48,7 @@ class UserPage:
 
 
 def _search(session: OrgSession, expand: list[str]) -> Iterator[Any]:
-    return session.api.search_users(session.org_id, expand=expand, limit=USERS_PAGE_SIZE)
+    return session.api.search_users(session.org_id, expand=expand, limit=USERS_SEARCH_LIMIT)
 
 
 def _pages(session: OrgSession, run: RunInfo) -> tuple[Iterator[Any], bool]:
