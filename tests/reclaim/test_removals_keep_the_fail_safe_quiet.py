@@ -13,7 +13,7 @@ exit, the trust model, after ``seatwatch extract`` and dbt in this process (a th
 half a minute of CPU to the suite and test nothing the second does not).
 
 Size, seed and batch are chosen so that the ex-seats alone are beyond the tolerance in one product: the
-test checks that the rule before ex-seats (``unmatched + ended``) would have stopped both runs.
+test checks that the rule before ex-seats (``unmatched + ended``) would have stopped reclaim on both days.
 """
 
 from __future__ import annotations
