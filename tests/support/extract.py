@@ -20,8 +20,10 @@ from pipeline.warehouse import connect
 START = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 
 
-def make_world(users: int = 500, *, faults: FaultConfig | None = None, **options: Any) -> World:
-    config = SimulatorConfig(users=users, seed=11, start=START, faults=faults or FaultConfig(), **options)
+def make_world(
+    users: int = 500, *, seed: int = 11, faults: FaultConfig | None = None, **options: Any
+) -> World:
+    config = SimulatorConfig(users=users, seed=seed, start=START, faults=faults or FaultConfig(), **options)
     return World(config)
 
 

@@ -58,9 +58,9 @@ def daily_loads(world: World, settings: Settings, work: Path, days: int, select:
         yield Load(day, extracted, done_extract - started, time.perf_counter() - done_extract)
 
 
-def daily_runs_against_truth(users: int, days: int, work: Path) -> Iterator[Day]:
+def daily_runs_against_truth(users: int, days: int, work: Path, seed: int = 11) -> Iterator[Day]:
     """Load ``users`` once a day for ``days`` simulated days; AssertionError on the first disagreement."""
-    world = make_world(users)
+    world = make_world(users, seed=seed)
     settings = settings_for(world, work / "data")
     seen: set[str] = set()
     for load in daily_loads(world, settings, work, days, "+dim_users +fct_user_product_access"):
