@@ -16,7 +16,17 @@ from starlette.routing import Route
 from pipeline.atlassian import AdminApi, AdminClient, ApiStats, AuthenticationError
 from pipeline.atlassian.errors import AtlassianApiError
 from pipeline.config.secret import Secret
-from tests.support.fake_api import KEY, ORG, SERVER_TIME, FakeApi, collect, http_date, reply, two_pages
+from tests.support.fake_api import (
+    KEY,
+    ORG,
+    SERVER_TIME,
+    FakeApi,
+    collect,
+    http_date,
+    reply,
+    request_json,
+    two_pages,
+)
 
 ARI = "ari:cloud:jira-software::site/58d24034"
 
@@ -104,6 +114,58 @@ def test_fan_out_stops_at_the_first_real_error_and_the_client_stays_usable() -> 
 
     assert sent < 200
     assert after["product_access"][0]["id"] == "u100"
+
+
+def _search_pages_route(fake: FakeApi, pages: int, per_page: int) -> None:
+    """A v2 users search of ``pages`` pages; the cursor is the next page's number."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        number = int(request_json(request).get("cursor") or 0)
+        items = [{"accountId": f"u{number}-{i}"} for i in range(per_page)]
+        links = {"next": str(number + 1)} if number + 1 < pages else {}
+        return reply(body={"data": items, "links": links})
+
+    fake.route("POST", f"/v2/orgs/{ORG}/directories/-/users/search", handle)
+
+
+def test_search_with_last_active_keeps_the_next_pages_calls_in_flight() -> None:
+    fake = FakeApi()
+    _search_pages_route(fake, pages=4, per_page=5)
+    last_active_route(fake, {})
+    sent_before: list[int] = []  # per-user calls sent when each page was handed over
+
+    async def scenario() -> list:
+        pages = []
+        async for page, answers in fake.api(max_concurrency=3).search_users_with_last_active(ORG, limit=5):
+            sent_before.append(sum("last-active-dates" in path for path in fake.paths()))
+            pages.append((page, answers))
+        return pages
+
+    pages = asyncio.run(scenario())
+
+    # Every page with its own users' answers, in order, each user asked once.
+    assert [[a["product_access"][0]["id"] for a in answers] for _, answers in pages] == [
+        [item["accountId"] for item in page.items] for page, _ in pages
+    ]
+    assert sum("last-active-dates" in path for path in fake.paths()) == 20 and fake.max_in_flight <= 3
+    # When the first page is handed over, the calls of the pages after it have started: the fan-out does not
+    # drain at the end of each page.
+    assert sent_before[0] > 5
+
+
+def test_search_with_last_active_raises_a_later_pages_failure_in_its_turn() -> None:
+    fake = FakeApi()
+    _search_pages_route(fake, pages=3, per_page=4)
+    last_active_route(fake, {"u1-2": reply(401, {"code": 401, "message": "Unauthorized"})})
+    handed: list[str] = []
+
+    async def scenario() -> None:
+        async for page, _ in fake.api(max_concurrency=2).search_users_with_last_active(ORG, limit=4):
+            handed.append(page.items[0]["accountId"])
+
+    with pytest.raises(AuthenticationError):
+        asyncio.run(scenario())
+    assert handed == ["u0-0"]
 
 
 def test_fan_out_of_nothing_makes_no_call() -> None:

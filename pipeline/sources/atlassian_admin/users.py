@@ -41,6 +41,9 @@ class UserPage:
     items: list[dict[str, Any]]
     bulk: bool  # the page carries productAccess (last-active timestamps and direct access)
     first: bool  # the org's first page
+    # per_user: the answers of the page's per-user last-active calls, read with the listing (None: not read
+    # yet, the transformer reads them).
+    last_active: list[dict[str, Any] | None] | None = None
 
     @property
     def org_id(self) -> str:
@@ -51,10 +54,17 @@ def _search(session: OrgSession, expand: list[str]) -> Iterator[Any]:
     return session.api.search_users(session.org_id, expand=expand, limit=USERS_SEARCH_LIMIT)
 
 
-def _pages(session: OrgSession, run: RunInfo) -> tuple[Iterator[Any], bool]:
-    """The org's search pages, with productAccess when the strategy wants it and the API allows it."""
+def _search_per_user(session: OrgSession) -> Iterator[tuple[Any, list[dict[str, Any] | None] | None]]:
+    return session.api.search_users_with_last_active(
+        session.org_id, expand=BASE_EXPAND, limit=USERS_SEARCH_LIMIT
+    )
+
+
+def _pages(session: OrgSession, run: RunInfo) -> tuple[Iterator[tuple[Any, Any]], bool]:
+    """The org's search pages, each with its per-user last-active answers when they were read with it
+    (else None), and whether they carry productAccess (when the strategy wants it and the API allows it)."""
     if run.strategy not in ("auto", "bulk"):
-        return _search(session, BASE_EXPAND), False
+        return _search_per_user(session), False
     pages = _search(session, ["productAccess", *BASE_EXPAND])
     try:
         first = next(pages, None)
@@ -64,13 +74,15 @@ def _pages(session: OrgSession, run: RunInfo) -> tuple[Iterator[Any], bool]:
         log.info(
             "org %s: users search refused the productAccess expand; using per-user calls", session.org_id
         )
-        return _search(session, BASE_EXPAND), False
+        return _search_per_user(session), False
     # A 200 is not enough: an API that ignores the expand sends users without productAccess at all, and
-    # reading that as "no access, no activity" would make everyone idle. Go per user instead.
+    # reading that as "no access, no activity" would make everyone idle. Go per user instead (the transformer
+    # reads each page's answers: this listing has started already).
     bulk = first is None or not first.items or any("productAccess" in item for item in first.items)
     if not bulk:
         log.warning("org %s: users search sent no productAccess; using per-user calls", session.org_id)
-    return (page for pages_ in ([first] if first else [], pages) for page in pages_), bulk
+    listing = (page for pages_ in ([first] if first else [], pages) for page in pages_)
+    return ((page, None) for page in listing), bulk
 
 
 def user_pages(sessions: Sequence[OrgSession], run: RunInfo, progress: ProgressFn, tally: RunTally) -> Any:
@@ -80,12 +92,13 @@ def user_pages(sessions: Sequence[OrgSession], run: RunInfo, progress: ProgressF
             listing, bulk = _pages(session, run)
             context: mappers.SnapshotContext | None = None
             fetched = 0
-            for page in listing:
+            for page, last_active in listing:
                 # The API's clock, not ours: the simulator's Date is simulated and a real server's may differ.
                 context = context or mappers.SnapshotContext(session.org_id, run.run_id, page.date)
                 fetched += len(page.items)
                 progress("users", {"org_id": session.org_id, "users": fetched})
-                yield UserPage(session, context, page.items, bulk, first=fetched == len(page.items))
+                first = fetched == len(page.items)
+                yield UserPage(session, context, page.items, bulk, first, last_active)
             org = tally[session.org_id]
             org.users = fetched
             org.strategy = "bulk" if bulk else "per_user"
@@ -116,9 +129,11 @@ def user_product_last_active(progress: ProgressFn, tally: RunTally, failures: Re
         if page.bulk:
             access = [item.get("productAccess") or [] for item in page.items]
         else:
-            # One call per user, a page at a time: the client's bounded concurrency stays busy while memory
-            # stays flat.
-            answers = page.session.api.map_last_active_dates(page.org_id, account_ids)
+            # One call per user, read with the listing a few pages ahead (or here, a page at a time): the
+            # client's bounded concurrency stays busy while memory stays flat.
+            answers = page.last_active
+            if answers is None:
+                answers = page.session.api.map_last_active_dates(page.org_id, account_ids)
             access = [(answer or {}).get("product_access") or [] for answer in answers]
         rows = [
             row
