@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.metadata
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -261,6 +262,11 @@ def _tail_environments(path: Path) -> list[dict[str, str]]:
         for pid in pids:
             raw = Path(f"/proc/{pid}/environ").read_bytes()
             environments.append(dict(item.split("=", 1) for item in raw.decode().split("\0") if "=" in item))
+        # Stopped here rather than by Dagster's clean-up (SIGTERM, then up to 30 s of waiting): what this test
+        # reads is their environment, and once, in a loaded suite, that wait ran out with the tail still
+        # there (cause not found; no run's step has shown it).
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
     return environments
 
 
