@@ -131,6 +131,7 @@ def run_extract(
         run_id=run_id or uuid.uuid4().hex,
         activity_lag_hours=settings.activity_lag_hours,
         strategy=settings.last_active_strategy,
+        tables=None if resources is None else frozenset(resources),
     )
     with open_sessions(settings, client_options=client_options) as sessions:
         local_now = datetime.now(UTC)

@@ -103,6 +103,19 @@ def test_per_user_and_bulk_strategies_load_identical_rows(tmp_path: Path) -> Non
     assert loaded["per_user"]["last_active_calls"] == 500
 
 
+def test_per_user_calls_only_when_the_run_loads_last_active_dates(tmp_path: Path) -> None:
+    """The per-user listing reads last-active dates with its pages, ahead of the transformer: a run that
+    loads only some tables (a Dagster materialisation of ``users``) must not make those calls."""
+    world = make_world(30)
+    last_active = "GET /v1/orgs/{}/directory/users/{}/last-active-dates"
+    calls = {}
+    for name, resources in {"users": ["users"], "both": ["users", "user_product_last_active"]}.items():
+        settings = settings_for(world, tmp_path / name, SEATWATCH_LAST_ACTIVE_STRATEGY="per_user")
+        result = extract_in_process(world, settings, resources=resources)
+        calls[name] = result.api_stats[next(iter(world.orgs))].bucket(last_active).calls
+    assert calls == {"users": 0, "both": 30}
+
+
 def test_several_orgs_load_in_one_run_and_every_row_carries_its_org(tmp_path: Path) -> None:
     world = make_world(120, orgs=2)
     settings = settings_for(world, tmp_path)

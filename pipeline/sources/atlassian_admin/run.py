@@ -26,6 +26,10 @@ class RunInfo:
     activity_lag_hours: float
     strategy: str = "auto"
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    tables: frozenset[str] | None = None  # the resources this run loads (None: all of them)
+
+    def loads(self, resource: str) -> bool:
+        return self.tables is None or resource in self.tables
 
 
 @dataclass

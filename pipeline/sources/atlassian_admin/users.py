@@ -30,6 +30,7 @@ BASE_EXPAND = ["groups", "platformRoles", "counts.resources"]  # every listing a
 # Statuses of v2 search errors that mean "this expand or endpoint is not available here".
 _UNSUPPORTED_STATUSES = {400, 404, 405, 501}
 _SNAPSHOT_HINTS = dlt.mark.make_hints(**schema.hints("user_snapshots"))
+LAST_ACTIVE_RESOURCE = "user_product_last_active"
 
 
 @dataclass(frozen=True)
@@ -54,17 +55,21 @@ def _search(session: OrgSession, expand: list[str]) -> Iterator[Any]:
     return session.api.search_users(session.org_id, expand=expand, limit=USERS_SEARCH_LIMIT)
 
 
-def _search_per_user(session: OrgSession) -> Iterator[tuple[Any, list[dict[str, Any] | None] | None]]:
-    return session.api.search_users_with_last_active(
-        session.org_id, expand=BASE_EXPAND, limit=USERS_SEARCH_LIMIT
-    )
+def _search_per_user(session: OrgSession, run: RunInfo) -> Iterator[tuple[Any, Any]]:
+    """The listing for per-user last-active calls: read with it, a few pages ahead, when this run loads
+    them (a run that loads only some tables, e.g. ``users`` from the Dagster UI, makes none)."""
+    if run.loads(LAST_ACTIVE_RESOURCE):
+        return session.api.search_users_with_last_active(
+            session.org_id, expand=BASE_EXPAND, limit=USERS_SEARCH_LIMIT
+        )
+    return ((page, None) for page in _search(session, BASE_EXPAND))
 
 
 def _pages(session: OrgSession, run: RunInfo) -> tuple[Iterator[tuple[Any, Any]], bool]:
     """The org's search pages, each with its per-user last-active answers when they were read with it
     (else None), and whether they carry productAccess (when the strategy wants it and the API allows it)."""
     if run.strategy not in ("auto", "bulk"):
-        return _search_per_user(session), False
+        return _search_per_user(session, run), False
     pages = _search(session, ["productAccess", *BASE_EXPAND])
     try:
         first = next(pages, None)
@@ -74,7 +79,7 @@ def _pages(session: OrgSession, run: RunInfo) -> tuple[Iterator[tuple[Any, Any]]
         log.info(
             "org %s: users search refused the productAccess expand; using per-user calls", session.org_id
         )
-        return _search_per_user(session), False
+        return _search_per_user(session, run), False
     # A 200 is not enough: an API that ignores the expand sends users without productAccess at all, and
     # reading that as "no access, no activity" would make everyone idle. Go per user instead (the transformer
     # reads each page's answers: this listing has started already).
@@ -123,7 +128,7 @@ def users(page: UserPage) -> Iterator[Any]:
 
 
 def user_product_last_active(progress: ProgressFn, tally: RunTally, failures: ReadFailures) -> Any:
-    @dlt.transformer(name="user_product_last_active", **schema.hints("user_product_last_active"))
+    @dlt.transformer(name=LAST_ACTIVE_RESOURCE, **schema.hints(LAST_ACTIVE_RESOURCE))
     def last_active(page: UserPage) -> Iterator[list[dict[str, Any]]]:
         account_ids = [item["accountId"] for item in page.items]
         if page.bulk:
