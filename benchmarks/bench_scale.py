@@ -4,7 +4,8 @@ The simulator (``seatwatch simulator``, no latency, rate limits out of the way) 
 so its CPU is not counted as the pipeline's. Each ``seatwatch run`` is a fresh process, timed from start to
 exit: wall seconds, CPU seconds (user + system of the run and every child it waited for, dbt included) and
 peak memory of the whole process tree (the largest sum of the RSS of the run and its descendants, sampled
-every 0.2 s), next to the largest single process (``ru_maxrss``).
+every 0.2 s) with the run process's own share at that moment, next to the largest single process
+(``ru_maxrss``).
 
 1. the first run on an empty data folder (with the audit log's 180-day catch-up);
 2. a daily run after one simulated day (``POST /_simulator/advance?days=1``); ``--days N`` goes on to day N
@@ -47,16 +48,19 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def _tree_rss_mb(root: int) -> float:
-    tree, todo, total = _children(), [root], 0
+def _tree_rss_mb(root: int) -> tuple[float, float]:
+    """The RSS of ``root`` and all its descendants, and of ``root`` alone."""
+    tree, todo, total, own = _children(), [root], 0, 0
     while todo:
         pid = todo.pop()
         todo.extend(tree.get(pid, []))
         try:
-            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            rss = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
         except OSError:
             continue
-    return total / 2**20
+        total += rss
+        own += rss if pid == root else 0
+    return total / 2**20, own / 2**20
 
 
 def timed(argv: list[str], env: dict[str, str], log: Path) -> dict[str, float]:
@@ -65,12 +69,14 @@ def timed(argv: list[str], env: dict[str, str], log: Path) -> dict[str, float]:
     started = time.monotonic()
     with log.open("wb") as out:
         child = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
-        peak_tree = 0.0
+        peak_tree = run_at_peak = 0.0
         while True:
             pid, status, usage = os.wait4(child.pid, os.WNOHANG)
             if pid:
                 break
-            peak_tree = max(peak_tree, _tree_rss_mb(child.pid))
+            tree, own = _tree_rss_mb(child.pid)
+            if tree > peak_tree:
+                peak_tree, run_at_peak = tree, own
             time.sleep(SAMPLE_SECONDS)
     elapsed = time.monotonic() - started
     child.returncode = os.waitstatus_to_exitcode(status)
@@ -80,6 +86,7 @@ def timed(argv: list[str], env: dict[str, str], log: Path) -> dict[str, float]:
         "seconds": round(elapsed, 1),
         "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
         "peak_tree_mb": round(peak_tree),
+        "run_process_at_peak_mb": round(run_at_peak),  # the rest of the peak is its children (dbt)
         "peak_process_mb": round(usage.ru_maxrss / 1024),
     }
 
