@@ -9,8 +9,6 @@ from pipeline.commands import add_command
 from pipeline.commands.preflight import check_data_dir
 from pipeline.commands.progress import StderrProgress
 from pipeline.config.settings import load_settings
-from pipeline.extract.demo import api_settings
-from pipeline.extract.run import clock_warning, run_extract
 
 EXAMPLES = """examples:
   seatwatch extract                      # the embedded demo org (no credentials set)
@@ -30,6 +28,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _handle(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: every command builds the parser, and dlt's import is most of the
+    # start of `seatwatch --help`, `status` or `export`, which never load anything.
+    from pipeline.extract.demo import api_settings
+    from pipeline.extract.run import clock_warning, run_extract
+
     settings = load_settings()
     check_data_dir(settings.data_dir)
     progress = StderrProgress(enabled=not args.quiet)

@@ -1,4 +1,4 @@
-"""``seatwatch run`` and ``seatwatch ui``, and demo mode for runs started from the UI."""
+"""``seatwatch run``, ``ui`` and ``--help``, and demo mode for runs started from the UI."""
 
 import json
 import os
@@ -23,6 +23,32 @@ from pipeline.simulator.world import World
 from pipeline.warehouse import connect
 from tests.support.demo import DemoRun
 from tests.support.extract import point_cli_at
+
+# What `seatwatch --help` has loaded once it has printed the usage: the stack's packages whose import alone
+# takes seconds, and which only the commands that run something need.
+_HELP_IMPORTS = """
+import sys
+from contextlib import redirect_stdout
+from io import StringIO
+from pipeline.cli import main
+with redirect_stdout(StringIO()):
+    try:
+        main(["--help"])
+    except SystemExit:
+        pass
+print(sorted({name.split(".")[0] for name in sys.modules} & {"dlt", "dagster", "dagster_dbt", "dbt"}))
+"""
+
+
+def test_help_prints_only_the_usage_and_loads_no_pipeline_stack() -> None:
+    shown = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "--help"], capture_output=True, text=True, check=False
+    )
+    assert shown.returncode == 0 and shown.stderr == "" and "usage: seatwatch" in shown.stdout
+    loaded = subprocess.run(  # noqa: S603 (a fixed argv)
+        [sys.executable, "-c", _HELP_IMPORTS], capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.strip() == "[]", loaded.stdout
 
 
 def test_run_with_bad_configuration_exits_2_before_anything_runs(
