@@ -28,8 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _handle(args: argparse.Namespace) -> int:
-    # Imported here, not at the top: every command builds the parser, and dlt's import is most of the
-    # start of `seatwatch --help`, `status` or `export`, which never load anything.
+    # Imported here, not at the top: every command builds the parser, and dlt's import (about 0.7 s) was
+    # most of `seatwatch --help`'s time and is of no use to the commands that load nothing.
     from pipeline.extract.demo import api_settings
     from pipeline.extract.run import clock_warning, run_extract
 
