@@ -1,9 +1,11 @@
+import re
 from pathlib import Path
 
 import pytest
 
 from pipeline.config.errors import ConfigurationError
-from pipeline.config.settings import DEFAULT_API_BASE_URL, Secret, load_settings
+from pipeline.config.paths import DBT_PROJECT_DIR
+from pipeline.config.settings import DEFAULT_API_BASE_URL, DEFAULT_DUCKDB_MEMORY_LIMIT, Secret, load_settings
 
 
 def test_no_configuration_means_demo(tmp_path: Path) -> None:
@@ -164,3 +166,23 @@ def test_the_publish_destination_and_dataset() -> None:
         with pytest.raises(ConfigurationError) as error:
             load_settings(env)
         assert "pw@" not in str(error.value)
+
+
+def test_duckdb_memory_limit_default_sizes_and_shares() -> None:
+    assert load_settings({}).duckdb_memory_limit == DEFAULT_DUCKDB_MEMORY_LIMIT == "256MB"
+    for value in ("512MB", "1.5GiB", "2gb", "80%"):
+        assert load_settings({"SEATWATCH_DUCKDB_MEMORY_LIMIT": value}).duckdb_memory_limit == value
+
+
+@pytest.mark.parametrize("value", ["lots", "512", "-1GB", "1GB; drop table x"])
+def test_a_memory_limit_that_is_no_size_is_a_one_line_configuration_error(value: str) -> None:
+    with pytest.raises(ConfigurationError) as error:
+        load_settings({"SEATWATCH_DUCKDB_MEMORY_LIMIT": value})
+    assert "SEATWATCH_DUCKDB_MEMORY_LIMIT" in str(error.value) and "\n" not in str(error.value)
+
+
+def test_dbt_run_by_hand_falls_back_to_the_same_memory_limit() -> None:
+    """profiles.yml repeats the default for dbt run by hand (a profile sees no Python): the two agree."""
+    profile = (DBT_PROJECT_DIR / "profiles.yml").read_text()
+    [fallback] = re.findall(r"env_var\('SEATWATCH_DUCKDB_MEMORY_LIMIT', ''\) or '([^']+)'", profile)
+    assert fallback == DEFAULT_DUCKDB_MEMORY_LIMIT

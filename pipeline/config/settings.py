@@ -22,6 +22,9 @@ Environment (the README's *Configuration* section is the user-facing copy of thi
                                    Its credentials stay in dlt's own configuration
                                    (``DESTINATION__<NAME>__CREDENTIALS``): Seatwatch never reads them
 ``SEATWATCH_PUBLISH_DATASET``      the dataset (schema) the marts are published to, default ``seatwatch``
+``SEATWATCH_DUCKDB_MEMORY_LIMIT``  DuckDB's ``memory_limit`` for dbt's build (e.g. ``1GB``, or ``80%`` of
+                                   the machine's memory, DuckDB's own default), default ``256MB``; beyond it
+                                   DuckDB spills to ``warehouse.duckdb.tmp`` in the data folder
 ``SEATWATCH_RECLAIM_POLICY`` and the notice/SMTP/webhook settings: :mod:`pipeline.config.policy`
 """
 
@@ -50,6 +53,13 @@ _DESTINATION = re.compile(r"[a-z][a-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 # anyway (a name it would rewrite would leave readers looking for the wrong schema).
 _DATASET = re.compile(r"[a-z_][a-z0-9_]{0,59}")
 DEFAULT_PUBLISH_DATASET = "seatwatch"
+# dbt's DuckDB gets this much memory before it spills to disk (DuckDB's own default is 80% of the machine's
+# memory). A 100,000-user org builds in 128 MB at the same speed (benchmarks/README.md, "Memory"), so 256 MB
+# leaves room to grow while the daily run's whole process tree stays under 1 GB. Also the profile's fallback
+# when dbt runs by hand (dbt_project/profiles.yml; tests/test_settings.py checks that the two agree).
+DEFAULT_DUCKDB_MEMORY_LIMIT = "256MB"
+# What DuckDB's ``SET memory_limit`` accepts: a size with a unit, or a share of the machine's memory.
+_MEMORY_LIMIT = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B|%)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,7 @@ class Settings:
     # The team's warehouse (a dlt destination name) the published marts are loaded into, or None.
     publish_destination: str | None = None
     publish_dataset: str = DEFAULT_PUBLISH_DATASET
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
     policy: PolicySettings = field(default_factory=PolicySettings)
 
     @property
@@ -212,6 +223,16 @@ def _parse_publish(env: Mapping[str, str]) -> tuple[str | None, str]:
     return destination, dataset
 
 
+def _parse_memory_limit(env: Mapping[str, str]) -> str:
+    raw = env.get("SEATWATCH_DUCKDB_MEMORY_LIMIT", "").strip() or DEFAULT_DUCKDB_MEMORY_LIMIT
+    if not _MEMORY_LIMIT.fullmatch(raw):
+        raise ConfigurationError(
+            f"SEATWATCH_DUCKDB_MEMORY_LIMIT must be a size such as 512MB or 2GB, or a share such as 50% "
+            f"(got {raw[:40]!r}); unset it to use {DEFAULT_DUCKDB_MEMORY_LIMIT}."
+        )
+    return raw
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read the configuration from ``env`` (default: the process environment) and validate it."""
     env = os.environ if env is None else env
@@ -241,5 +262,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rate_limit_max_wait_seconds=_parse_seconds(env, "SEATWATCH_RATE_LIMIT_MAX_WAIT_SECONDS", 900.0),
         publish_destination=destination,
         publish_dataset=dataset,
+        duckdb_memory_limit=_parse_memory_limit(env),
         policy=policy,
     )

@@ -44,15 +44,18 @@ def dbt_models(
     settings: dg.ResourceParam[Settings],
     progress: dg.ResourceParam[ProgressFn],
 ) -> Iterator[Any]:
-    # The warehouse goes to profiles.yml as a var: DbtCliResource.cli() takes no environment of its own.
-    warehouse = json.dumps({"warehouse_path": str(settings.warehouse_path)})
+    # The warehouse and DuckDB's memory limit go to profiles.yml as vars: DbtCliResource.cli() takes no
+    # environment of its own.
+    profile_vars = json.dumps(
+        {"warehouse_path": str(settings.warehouse_path), "duckdb_memory_limit": settings.duckdb_memory_limit}
+    )
     apply_offline_defaults()  # DO_NOT_TRACK and friends, unless the user chose otherwise
     check_unlocked(settings.warehouse_path)  # dbt would report a lock only deep in its log
     # A data test that fails is a failed check, not a failed step: the marts are built (a blocking test sits
     # on a leaf, so nothing is skipped) and published, and the run reports the check. Anything else that
     # goes wrong (a model error, a skipped node) fails the step, as dbt's exit code would.
     invocation = dbt.cli(
-        [*BUILD_ARGS, "--vars", warehouse],
+        [*BUILD_ARGS, "--vars", profile_vars],
         context=context,
         target_path=settings.data_dir / DBT_TARGET_DIR,
         raise_on_error=False,
@@ -68,9 +71,24 @@ def dbt_models(
             progress("dbt build", {"done": done, "total": total})
         yield event
     progress("dbt build", {"models": total - tests, "tests": tests, "tests failed": failed, FINAL: True})
+    if out_of_memory(invocation):
+        raise dg.Failure(
+            f"dbt ran out of memory (SEATWATCH_DUCKDB_MEMORY_LIMIT is {settings.duckdb_memory_limit}): "
+            "raise it (e.g. to 1GB) and run again."
+        )
     broken = build_errors(invocation)
     if broken:
         raise dg.Failure(f"dbt build failed at {', '.join(broken[:3])}; `seatwatch run --verbose` shows why.")
+
+
+# DuckDB's words when an operator that cannot spill to disk needs more than its memory_limit.
+OUT_OF_MEMORY = "Out of Memory Error"
+
+
+def out_of_memory(invocation: Any) -> bool:
+    """Whether dbt failed because DuckDB hit its memory limit, in a node or before any (dbt's error log
+    lines, as dagster-dbt collects them)."""
+    return not invocation.is_successful() and OUT_OF_MEMORY in str(invocation.get_error() or "")
 
 
 def build_errors(invocation: Any) -> list[str]:

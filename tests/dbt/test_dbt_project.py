@@ -261,3 +261,13 @@ def test_every_marts_table_and_column_has_a_comment(built: Built) -> None:
     }
     assert [name for name, comment in tables if not (comment or "").strip()] == []
     assert [(t, c) for t, c, comment in columns if not (comment or "").strip()] == []
+
+
+def test_duckdb_memory_limit_comes_from_the_var_else_the_default(built: Built, tmp_path: Path) -> None:
+    def limit(**profile_vars: str) -> str:
+        sql = "select current_setting('memory_limit') as memory_limit"
+        shown = run_dbt(built.warehouse, tmp_path, "show", "--inline", sql, **profile_vars)
+        return shown.results[0].agate_table.rows[0][0]
+
+    assert limit() == "244.1 MiB"  # 256MB, the default of SEATWATCH_DUCKDB_MEMORY_LIMIT
+    assert limit(duckdb_memory_limit="1GB") == "953.6 MiB"

@@ -270,3 +270,19 @@ def test_a_locked_warehouse_fails_the_run_in_one_line_and_status_reports_it(
     [run] = status["runs"]
     assert run["outcome"] == "failed" and run["trigger"] == "CLI" and "is locked" in run["reason"]
     assert run["duration_seconds"] is not None and not status["healthy"]
+
+
+@pytest.mark.slow
+def test_dbt_out_of_its_memory_fails_the_run_in_one_line_naming_the_setting(
+    api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """DuckDB's memory limit reaches dbt (SEATWATCH_DUCKDB_MEMORY_LIMIT, through the profile's var): far too
+    small a limit stops dbt, and the run says which setting to raise, not DuckDB's hints about SQL."""
+    _env(**_real_org())(tmp_path, monkeypatch, api)
+    monkeypatch.setenv("SEATWATCH_DUCKDB_MEMORY_LIMIT", "100KB")
+    assert main(["run", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1, err
+    assert "dbt ran out of memory (SEATWATCH_DUCKDB_MEMORY_LIMIT is 100KB): raise it" in err, err
+    assert not PYTHON_WORDS.search(err)
+    assert not (Path(os.environ["SEATWATCH_DATA_DIR"]) / "seatwatch.duckdb").exists()

@@ -55,18 +55,20 @@ def _parse(warehouse: Path, work: Path) -> Any:
         return dbtRunner().invoke(["parse", *_options(stand_in, folder), *_vars(stand_in), "--quiet"])
 
 
-def _vars(warehouse: Path) -> list[str]:
-    return ["--vars", json.dumps({"warehouse_path": str(warehouse)})]
+def _vars(warehouse: Path, **more: str) -> list[str]:
+    return ["--vars", json.dumps({"warehouse_path": str(warehouse), **more})]
 
 
-def run_dbt(warehouse: Path, work: Path, *args: str) -> Any:
+def run_dbt(warehouse: Path, work: Path, *args: str, **profile_vars: str) -> Any:
     """``dbt <args> --quiet`` on ``warehouse``: dbt's ``RunExecutionResult``, or RuntimeError naming what
-    failed (a model, a data test that failed or warned, a unit test)."""
+    failed (a model, a data test that failed or warned, a unit test) and why. ``profile_vars``: more vars
+    for profiles.yml, as the pipeline passes them (e.g. ``duckdb_memory_limit``)."""
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
     from dbt.cli.main import dbtRunner
 
     # The result comes back as an object: writing manifest.json and run_results.json (~1 s a call) is waste.
-    run_options = [*_options(warehouse, work), *_vars(warehouse), "--quiet", "--no-write-json"]
+    profile = _vars(warehouse, **profile_vars)
+    run_options = [*_options(warehouse, work), *profile, "--quiet", "--no-write-json"]
     manifest = _manifests.get(warehouse.name)
     try:
         if manifest is None:
@@ -78,7 +80,11 @@ def run_dbt(warehouse: Path, work: Path, *args: str) -> Any:
     finally:
         DuckDBConnectionManager.close_all_connections()
     outcomes = getattr(result.result, "results", [])
-    failed = [f"{r.node.unique_id} ({r.status})" for r in outcomes if r.status not in ("success", "pass")]
+    failed = [
+        f"{r.node.unique_id} ({r.status}: {r.message})"
+        for r in outcomes
+        if r.status not in ("success", "pass")
+    ]
     if not result.success or failed:
         raise RuntimeError(f"dbt {' '.join(args)} failed: {result.exception or failed}")
     return result.result
