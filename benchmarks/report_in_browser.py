@@ -12,23 +12,15 @@ screenshot shown in the README:
 from __future__ import annotations
 
 import argparse
-import base64
-import contextlib
 import json
-import os
-import queue
-import shutil
-import subprocess
 import sys
-import tempfile
-import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
+from benchmarks.browser import find_browser, open_tab
+
+__all__ = ["BrowserReport", "check_report", "find_browser"]
 
 # Per chart: how many plotted values are neither missing nor zero (a chart with none has no data).
 _CHART_POINTS_JS = """
@@ -40,113 +32,12 @@ JSON.stringify(Array.from(document.querySelectorAll('.js-plotly-plot')).map(func
 """
 
 
-def find_browser() -> str | None:
-    return next((path for name in BROWSERS if (path := shutil.which(name))), None)
-
-
 @dataclass
 class BrowserReport:
     console_errors: list[str] = field(default_factory=list)
     network_requests: list[str] = field(default_factory=list)
     charts: list[dict[str, Any]] = field(default_factory=list)
     page_height: int = 0
-
-
-class _DevTools:
-    """A minimal DevTools-protocol client over Chromium's pipe (fd 3 in, fd 4 out, NUL-separated JSON)."""
-
-    def __init__(self, browser: str, profile: Path) -> None:
-        to_chrome_r, self._to_chrome = os.pipe()
-        self._from_chrome, from_chrome_w = os.pipe()
-
-        def _fds() -> None:  # in the child: the pipe ends where Chromium expects them, fds 3 and 4
-            # Copied aside first: either end may itself be fd 3 or 4.
-            reader, writer = os.dup(to_chrome_r), os.dup(from_chrome_w)
-            os.dup2(reader, 3)
-            os.dup2(writer, 4)
-
-        args = [
-            browser, "--headless=new", "--remote-debugging-pipe", "--no-first-run",
-            "--no-default-browser-check", "--disable-gpu", "--hide-scrollbars", "--mute-audio",
-            f"--user-data-dir={profile}",
-        ]  # fmt: skip
-        if hasattr(os, "geteuid") and os.geteuid() == 0:
-            args.append("--no-sandbox")  # Chromium refuses to run as root with its sandbox
-        self.process = subprocess.Popen(  # noqa: S603 (a fixed argv)
-            args, preexec_fn=_fds, pass_fds=(3, 4),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        os.close(to_chrome_r)
-        os.close(from_chrome_w)
-        self._next_id = 0
-        self._messages: queue.Queue[dict] = queue.Queue()
-        self.events: list[dict] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        buffer = b""
-        while chunk := os.read(self._from_chrome, 1 << 16):
-            buffer += chunk
-            *messages, buffer = buffer.split(b"\0")
-            for message in messages:
-                self._messages.put(json.loads(message))
-
-    def send(
-        self, method: str, params: dict | None = None, session: str | None = None, timeout: float = 30
-    ) -> dict:
-        self._next_id += 1
-        message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
-        if session:
-            message["sessionId"] = session
-        os.write(self._to_chrome, json.dumps(message).encode() + b"\0")
-        deadline = time.monotonic() + timeout
-        while True:
-            reply = self._messages.get(timeout=max(0.1, deadline - time.monotonic()))
-            if reply.get("id") == self._next_id:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return reply.get("result", {})
-            self.events.append(reply)
-
-    def wait_for(self, method: str, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while not any(event.get("method") == method for event in self.events):
-            self.events.append(self._messages.get(timeout=max(0.1, deadline - time.monotonic())))
-
-    def drain(self, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                self.events.append(self._messages.get(timeout=left))
-            except queue.Empty:
-                return
-
-    def close(self) -> None:
-        with contextlib.suppress(RuntimeError, queue.Empty, OSError):
-            self.send("Browser.close", timeout=5)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        for fd in (self._to_chrome, self._from_chrome):
-            os.close(fd)
-
-
-def _console_errors(events: list[dict]) -> list[str]:
-    errors = []
-    for event in events:
-        method, params = event.get("method"), event.get("params", {})
-        if method == "Runtime.consoleAPICalled" and params.get("type") in {"error", "assert"}:
-            errors.append(
-                " ".join(str(arg.get("value", arg.get("description", ""))) for arg in params["args"])
-            )
-        elif method == "Runtime.exceptionThrown":
-            details = params["exceptionDetails"]
-            errors.append(details.get("exception", {}).get("description") or details.get("text", "exception"))
-        elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
-            errors.append(f"{params['entry']['source']}: {params['entry']['text']}")
-    return errors
 
 
 def check_report(
@@ -157,42 +48,13 @@ def check_report(
 
     With ``screenshot``, save a PNG of the page (the whole page, or its top ``screenshot_height`` pixels).
     """
-    browser = browser or find_browser()
-    if browser is None:
-        raise FileNotFoundError("no Chromium found: apt-get install chromium")
-    with tempfile.TemporaryDirectory(prefix="seatwatch-chromium-") as profile:
-        tools = _DevTools(browser, Path(profile))
-        try:
-            target = tools.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-            session = tools.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-            for domain in ("Runtime", "Log", "Network", "Page"):
-                tools.send(f"{domain}.enable", session=session)
-            metrics = {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False}
-            tools.send("Emulation.setDeviceMetricsOverride", metrics, session=session)
-            tools.send("Page.navigate", {"url": html.resolve().as_uri()}, session=session)
-            tools.wait_for("Page.loadEventFired")
-            tools.drain(1.5)  # Plotly draws after load; let any late error or request arrive
-            charts = tools.send("Runtime.evaluate", {"expression": _CHART_POINTS_JS, "returnByValue": True},
-                                session=session)["result"]["value"]  # fmt: skip
-            height = tools.send("Page.getLayoutMetrics", session=session)["cssContentSize"]["height"]
-            if screenshot is not None:
-                clip_height = min(int(height), screenshot_height or int(height))
-                tools.send(
-                    "Emulation.setDeviceMetricsOverride", {**metrics, "height": clip_height}, session=session
-                )
-                tools.drain(1.0)  # the responsive charts re-lay out to the new viewport
-                clip = {"x": 0, "y": 0, "width": width, "height": clip_height, "scale": 1}
-                shot = tools.send("Page.captureScreenshot", {"format": "png", "clip": clip}, session=session)
-                screenshot.write_bytes(base64.b64decode(shot["data"]))
-            requests = [
-                event["params"]["request"]["url"]
-                for event in tools.events
-                if event.get("method") == "Network.requestWillBeSent"
-                and not event["params"]["request"]["url"].startswith(LOCAL_SCHEMES)
-            ]
-            return BrowserReport(_console_errors(tools.events), requests, json.loads(charts), int(height))
-        finally:
-            tools.close()
+    with open_tab(browser, width=width) as tab:
+        tab.load(html.resolve().as_uri(), settle=1.5)  # Plotly draws after load
+        charts = json.loads(tab.evaluate(_CHART_POINTS_JS))
+        height = tab.height()
+        if screenshot is not None:
+            tab.screenshot(screenshot, screenshot_height)
+        return BrowserReport(tab.console_errors(), tab.requests(), charts, height)
 
 
 def main() -> int:
