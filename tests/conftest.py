@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from benchmarks.browser import find_browser
 from pipeline.config.offline import apply_offline_defaults
 from tests.support.dbt_runner import share_parse_state
 from tests.support.demo import DemoRun
@@ -37,6 +38,9 @@ def _temporary_files_in_memory() -> None:
 _temporary_files_in_memory()
 
 _CONFIG_PREFIXES = ("ATLASSIAN_", "SEATWATCH_")
+# `.ci/run` installs Chromium and sets this, so that there a browser check fails instead of skipping. Read
+# once here, before any test clears the SEATWATCH_ variables.
+_CHROMIUM_REQUIRED = os.environ.get("SEATWATCH_TESTS_NEED_CHROMIUM") == "1"
 
 
 def _clear_configuration(env: pytest.MonkeyPatch) -> None:
@@ -98,6 +102,18 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
         with redirect_stdout(out), redirect_stderr(err):
             code = main(["run"])
     return DemoRun(code, out.getvalue(), err.getvalue(), root / "data")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The headless Chromium of the checks of what a person sees (benchmarks/browser.py); those tests skip on
+    a machine without one, and fail under `.ci/run`, which installs it."""
+    browser = find_browser()
+    if browser is None:
+        if _CHROMIUM_REQUIRED:
+            pytest.fail("no Chromium, which .ci/run should have installed (apt-get install chromium)")
+        pytest.skip("no Chromium installed (apt-get install chromium)")
+    return browser
 
 
 @pytest.fixture(scope="session")

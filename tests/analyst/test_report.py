@@ -1,6 +1,7 @@
-"""Issue 14 acceptance: the HTML report, its place in every run, the docs site, and a clean analyst surface.
+"""The HTML report, its place in every run, the docs site, and a clean analyst surface.
 
-Every test reads the session's one demo run (``tests/conftest.py``); the browser checks skip without Chromium.
+Every test reads the session's one demo run (``tests/conftest.py``); the browser checks skip without Chromium
+(the ``chromium`` fixture), except under ``.ci/run``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import httpx
 import pytest
 from dagster import AssetKey, DagsterEventType, DagsterInstance
 
-from benchmarks.report_in_browser import check_report, find_browser
+from benchmarks.report_in_browser import check_report
 from pipeline.cli import main
 from pipeline.commands.docs import serve
 from pipeline.readers.report.charts import all_charts
@@ -30,9 +31,6 @@ REMOTE_REFERENCE = re.compile(
     r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//"
     r"|@import|url\(\s*[\"']?https?:",
     re.IGNORECASE,
-)
-needs_browser = pytest.mark.skipif(
-    find_browser() is None, reason="no Chromium installed (apt-get install chromium)"
 )
 
 # The headline from the marts, written independently of the report's own queries.
@@ -117,10 +115,11 @@ def test_report_for_one_org_and_for_an_unknown_one(
     assert not (tmp_path / "x.html").exists()
 
 
-@needs_browser
-def test_chromium_renders_the_report_without_errors_or_requests(report: Path, tmp_path: Path) -> None:
+def test_chromium_renders_the_report_without_errors_or_requests(
+    report: Path, tmp_path: Path, chromium: str
+) -> None:
     screenshot = tmp_path / "report.png"
-    result = check_report(report, screenshot)
+    result = check_report(report, screenshot, browser=chromium)
     assert result.console_errors == []
     assert result.network_requests == []
     assert [chart["id"] for chart in result.charts if chart["points"] and chart["svg"]] == [
@@ -166,17 +165,28 @@ for query in sorted(__import__("pathlib").Path({str(QUERIES)!r}).glob("*.sql")):
     assert result.returncode == 0, result.stderr[-2000:]
 
 
-def test_docs_output_is_a_static_site_that_opens_offline(published: Path, tmp_path: Path) -> None:
-    site = tmp_path / "site"
-    assert main(["docs", "--output", str(site)]) == 0
-    html = (site / "index.html").read_text(encoding="utf-8")
+@pytest.fixture(scope="module")
+def docs_site(demo_run: DemoRun, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    assert demo_run.exit_code == 0, demo_run.stderr
+    site = tmp_path_factory.mktemp("docs") / "site"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SEATWATCH_DATA_DIR", str(demo_run.data_dir))
+        env.setenv("DAGSTER_HOME", str(demo_run.dagster_home))
+        assert main(["docs", "--output", str(site)]) == 0
+    return site
+
+
+def test_docs_output_is_a_static_site_that_opens_offline(docs_site: Path) -> None:
+    html = (docs_site / "index.html").read_text(encoding="utf-8")
     assert REMOTE_REFERENCE.findall(html) == []
     # dbt's page loads a tracker from a CDN only when the manifest says usage stats are on.
     assert '"send_anonymous_usage_stats": false' in html
     assert "model.seatwatch.dim_groups" in html and "Members of the group in the latest snapshot." in html
     assert "schema only; every table and column there" in html  # our overview page, not dbt's welcome
-    if find_browser() is not None:
-        assert check_report(site / "index.html").network_requests == []
+
+
+def test_chromium_opens_the_docs_site_without_a_request(docs_site: Path, chromium: str) -> None:
+    assert check_report(docs_site / "index.html", browser=chromium).network_requests == []
 
 
 def test_docs_are_served_on_loopback(tmp_path: Path) -> None:

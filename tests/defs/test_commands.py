@@ -2,6 +2,8 @@
 
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -12,11 +14,14 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from benchmarks.browser import LOCAL_SCHEMES, LOOPBACK_PREFIXES, open_tab
 from pipeline.cli import main
 from pipeline.commands.ui import dagster_dev_command
 from pipeline.config.paths import WORKSPACE_FILE
 from pipeline.config.settings import OrgCredentials, Secret, load_settings
+from pipeline.config.shared import DAILY_JOB_NAME
 from pipeline.extract.demo import DEMO_SEED, DEMO_USERS
+from pipeline.runtime.instance import open_instance
 from pipeline.simulator.model import SimulatorConfig
 from pipeline.simulator.server import start_in_thread
 from pipeline.simulator.world import World
@@ -205,8 +210,38 @@ def _stop(process: subprocess.Popen) -> None:
         raise
 
 
+def _recorded(instance: dg.DagsterInstance, run_id: str) -> tuple[int, int, int]:
+    """What the run's record says: the assets and checks it planned (the size Dagster shows for a run), and
+    the steps that succeeded. Every planned check was evaluated."""
+
+    def count(event_type: dg.DagsterEventType) -> int:
+        return len(instance.get_records_for_run(run_id, of_type=event_type).records)
+
+    checks = count(dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED)
+    assert count(dg.DagsterEventType.ASSET_CHECK_EVALUATION) == checks
+    return (
+        count(dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED),
+        checks,
+        count(dg.DagsterEventType.STEP_SUCCESS),
+    )
+
+
 @pytest.mark.slow
-def test_ui_starts_and_loads_the_code_location() -> None:
+def test_the_ui_loads_the_code_location_and_shows_the_demo_run_in_chromium(
+    demo_run: DemoRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    # The README's way in: `seatwatch run`, then `seatwatch ui` on the same data folder (its own Dagster
+    # home). On a copy: the UI's daemon writes to the home it serves, and the demo run is read-only.
+    assert demo_run.exit_code == 0, demo_run.stderr
+    data = tmp_path / "data"
+    shutil.copytree(demo_run.data_dir, data)
+    monkeypatch.setenv("SEATWATCH_DATA_DIR", str(data))
+    monkeypatch.delenv("DAGSTER_HOME")
+    [run_id] = re.findall(r"Dagster run ([0-9a-f-]{36})", demo_run.stdout)
+    with open_instance(data) as instance:
+        assets, checks, steps = _recorded(instance, run_id)
+    assert assets > 50 and checks > 100 and steps > 5
+
     # `seatwatch ui` needs a port number, so one is picked free; another process may take it before the UI
     # binds it, and then dagster dev exits: try again on another port instead of failing.
     for _attempt in range(3):
@@ -219,7 +254,15 @@ def test_ui_starts_and_loads_the_code_location() -> None:
                 assert time.monotonic() < deadline, "the UI did not load the code location in time"
                 time.sleep(1)
             if process.poll() is None:
-                assert Path(os.environ["DAGSTER_HOME"], "dagster.yaml").exists()
+                # What a person sees on the run's page: its outcome, job, size and steps, as recorded.
+                with open_tab(request.getfixturevalue("chromium"), width=1400) as tab:
+                    tab.load(f"http://127.0.0.1:{port}/runs/{run_id}")
+                    tab.wait_for_text(
+                        "Success", "Run of", DAILY_JOB_NAME, f"{assets} assets", f"{checks} checks",
+                        f"Succeeded ({steps})", "RUN_SUCCESS",
+                    )  # fmt: skip
+                    assert tab.console_errors() == []
+                    assert tab.requests(beyond=(*LOCAL_SCHEMES, *LOOPBACK_PREFIXES)) == []
                 return
         finally:
             _stop(process)
