@@ -19,7 +19,8 @@ Measured (exit 1 when a check fails), removals joined to their notices through t
 * nothing sent during the outage; each notice it held back sent once the server was back, its removal date
   its sending date + the notice period (moved out), and not removed before it;
 * the caps held every day (at most 25 seats removed a day);
-* ``seatwatch reclaim undo`` of a policy removal run puts back every write of that run.
+* ``seatwatch reclaim undo`` of a policy removal run puts back every write of that run (a seat the org's
+  admins restored in between is already back: the API answers the undo's write and nothing changes).
 
     uv run python -m benchmarks.bench_policy                          # 2,000 users, 60 days
     uv run python -m benchmarks.bench_policy --users 300 --days 20    # quicker
@@ -392,7 +393,7 @@ def evaluate(facts: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
 
     # undo of one policy removal run: every removal write of that run reverted
     undo = facts["undo"]
-    restored_pairs, removed_pairs = set(), set()
+    restored_pairs, removed_pairs, already_back = set(), set(), 0
     if undo:
         run_actions = {a["request_id"] for a in facts["actions"] if a["apply_run_id"] == undo["run_id"]}
         removed_pairs = {
@@ -400,12 +401,17 @@ def evaluate(facts: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
             for w in removal_writes
             if w["request_id"] in run_actions
         }
-        restored_pairs = {
-            (w["action"], w["account_id"], w["group_id"]) for w in undo["writes"] if w["changed"]
-        }
+        # A write the API answered is the seat back: changed, or already back because the org's admins
+        # (the simulator's) restored it between the removal and the undo, which then changes nothing.
+        answered = [w for w in undo["writes"] if 200 <= w["status"] < 300]
+        restored_pairs = {(w["action"], w["account_id"], w["group_id"]) for w in answered}
+        already_back = len(
+            restored_pairs - {(w["action"], w["account_id"], w["group_id"]) for w in answered if w["changed"]}
+        )
         what = (
             f"reclaim undo of policy apply run {undo['run_id'][:8]} restores it (exit {undo['exit']}; "
-            f"{len(restored_pairs)} writes put back {len(removed_pairs)} removal writes)"
+            f"{len(restored_pairs)} writes put back {len(removed_pairs)} removal writes, {already_back} of "
+            "them already back)"
         )
         check(undo["exit"] == 0 and bool(removed_pairs) and restored_pairs == removed_pairs, what)
     else:
@@ -431,6 +437,7 @@ def evaluate(facts: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
         "their_notices_cancelled": kept, "removals_of_them": len(set(bad_removals)),
         "max_seats_removed_a_day": max_seats, "max_removal_writes_a_day": max_writes, "cap": cap,
         "undo_writes": len(restored_pairs), "undo_of_removal_writes": len(removed_pairs),
+        "undo_found_already_back": already_back,
     }  # fmt: skip
     return check.failures, numbers
 
