@@ -162,7 +162,8 @@ class Tab:
 
     def screenshot(self, path: Path, height: int | None = None) -> None:
         """A PNG of the page's top ``height`` pixels (default: the whole page)."""
-        clip_height = min(self.height(), height or self.height())
+        page_height = self.height()
+        clip_height = min(page_height, height or page_height)
         self.send("Emulation.setDeviceMetricsOverride", {**self._metrics, "height": clip_height})
         self._tools.drain(1.0)  # responsive content re-lays out to the new viewport
         clip = {"x": 0, "y": 0, "width": self._metrics["width"], "height": clip_height, "scale": 1}

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.demo import DemoRun
+from tests.support.demo import DemoRun, reading
 
 
 @pytest.fixture
-def published(demo_run: DemoRun, monkeypatch: pytest.MonkeyPatch) -> Path:
-    assert demo_run.exit_code == 0, demo_run.stderr
-    monkeypatch.setenv("SEATWATCH_DATA_DIR", str(demo_run.data_dir))
-    monkeypatch.setenv("DAGSTER_HOME", str(demo_run.dagster_home))  # read only (seatwatch status)
-    return demo_run.published
+def published(demo_run: DemoRun) -> Iterator[Path]:
+    with reading(demo_run) as copy:
+        yield copy

@@ -23,7 +23,7 @@ from pipeline.readers.report.charts import all_charts
 from pipeline.readers.report.marts import read_report_data
 from pipeline.readers.summary import build_summary
 from pipeline.warehouse import connect
-from tests.support.demo import DemoRun
+from tests.support.demo import DemoRun, reading
 
 QUERIES = Path(__file__).resolve().parents[2] / "docs" / "queries"
 # A tag that would make the browser fetch something: scripts, stylesheets, images, frames, CSS imports.
@@ -49,8 +49,7 @@ HEADLINE_KEYS = ["users_with_access", "active_users_30d", "active_users_90d", "i
 @pytest.fixture(scope="module")
 def report(demo_run: DemoRun, tmp_path_factory: pytest.TempPathFactory) -> Path:
     output = tmp_path_factory.mktemp("report") / "report.html"
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("SEATWATCH_DATA_DIR", str(demo_run.data_dir))
+    with reading(demo_run):
         assert main(["report", "--output", str(output)]) == 0
     return output
 
@@ -167,11 +166,8 @@ for query in sorted(__import__("pathlib").Path({str(QUERIES)!r}).glob("*.sql")):
 
 @pytest.fixture(scope="module")
 def docs_site(demo_run: DemoRun, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    assert demo_run.exit_code == 0, demo_run.stderr
     site = tmp_path_factory.mktemp("docs") / "site"
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("SEATWATCH_DATA_DIR", str(demo_run.data_dir))
-        env.setenv("DAGSTER_HOME", str(demo_run.dagster_home))
+    with reading(demo_run):
         assert main(["docs", "--output", str(site)]) == 0
     return site
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 
 @dataclass(frozen=True)
@@ -23,3 +27,14 @@ class DemoRun:
     @property
     def published(self) -> Path:
         return self.data_dir / "seatwatch.duckdb"
+
+
+@contextmanager
+def reading(demo_run: DemoRun) -> Iterator[Path]:
+    """The demo run's data folder and Dagster home as the configuration, read only (``seatwatch status``,
+    ``report``, ``docs``); its published copy."""
+    assert demo_run.exit_code == 0, demo_run.stderr
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("SEATWATCH_DATA_DIR", str(demo_run.data_dir))
+        env.setenv("DAGSTER_HOME", str(demo_run.dagster_home))
+        yield demo_run.published
