@@ -46,12 +46,17 @@ HEADLINE_KEYS = ["users_with_access", "active_users_30d", "active_users_90d", "i
                  "never_active_users", "est_monthly_reclaimable_cost", "pending_invites"]  # fmt: skip
 
 
+def _written(command: str, output: str, demo_run: DemoRun, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``seatwatch <command> --output <output>`` on the demo run, in a folder of its own."""
+    path = tmp_path_factory.mktemp(command) / output
+    with reading(demo_run):
+        assert main([command, "--output", str(path)]) == 0
+    return path
+
+
 @pytest.fixture(scope="module")
 def report(demo_run: DemoRun, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    output = tmp_path_factory.mktemp("report") / "report.html"
-    with reading(demo_run):
-        assert main(["report", "--output", str(output)]) == 0
-    return output
+    return _written("report", "report.html", demo_run, tmp_path_factory)
 
 
 def _headline(html: str) -> dict[str, float]:
@@ -166,10 +171,7 @@ for query in sorted(__import__("pathlib").Path({str(QUERIES)!r}).glob("*.sql")):
 
 @pytest.fixture(scope="module")
 def docs_site(demo_run: DemoRun, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    site = tmp_path_factory.mktemp("docs") / "site"
-    with reading(demo_run):
-        assert main(["docs", "--output", str(site)]) == 0
-    return site
+    return _written("docs", "site", demo_run, tmp_path_factory)
 
 
 def test_docs_output_is_a_static_site_that_opens_offline(docs_site: Path) -> None:
