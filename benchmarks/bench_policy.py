@@ -403,11 +403,13 @@ def evaluate(facts: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
         }
         # A write the API answered is the seat back: changed, or already back because the org's admins
         # (the simulator's) restored it between the removal and the undo, which then changes nothing.
-        answered = [w for w in undo["writes"] if 200 <= w["status"] < 300]
-        restored_pairs = {(w["action"], w["account_id"], w["group_id"]) for w in answered}
-        already_back = len(
-            restored_pairs - {(w["action"], w["account_id"], w["group_id"]) for w in answered if w["changed"]}
-        )
+        answered: dict[tuple[str, str, str], bool] = {}  # restored seat → whether a write changed it
+        for w in undo["writes"]:
+            if 200 <= w["status"] < 300:
+                key = (w["action"], w["account_id"], w["group_id"])
+                answered[key] = answered.get(key, False) or w["changed"]
+        restored_pairs = set(answered)
+        already_back = sum(not changed for changed in answered.values())
         what = (
             f"reclaim undo of policy apply run {undo['run_id'][:8]} restores it (exit {undo['exit']}; "
             f"{len(restored_pairs)} writes put back {len(removed_pairs)} removal writes, {already_back} of "
